@@ -1,0 +1,13 @@
+"""Test settings: the real databases and broker when their URLs are set (CI always sets them)."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-not-a-secret"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run tasks in-process unless a test starts a real worker on the Redis broker.
+CELERY_TASK_ALWAYS_EAGER = True

@@ -1,0 +1,73 @@
+"""Reading the audit trail: each recorded version of a record and what changed from the last.
+
+Versions are written by django-simple-history on every save and delete through the ORM
+(forms, admin, services, commands, tasks); `history_change_reason` keeps the reason a
+deletion was made for.
+"""
+
+from dataclasses import dataclass, field
+
+ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+HIDDEN_FIELDS = {"updated_at"}
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryEntry:
+    at: object
+    action: str
+    actor: object
+    reason: str
+    changes: list = field(default_factory=list)
+
+
+def _display(model, name, value):
+    if value is None or value == "" or value == []:
+        return "—"
+    model_field = model._meta.get_field(name)
+    if isinstance(value, list):  # many-to-many: rows of the through table, as dicts
+        own = model._meta.model_name
+        ids = [v for row in value for k, v in row.items() if k != own]
+        return ", ".join(f"#{i}" for i in sorted(ids))
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation and not model_field.many_to_many:
+        return f"#{value}"
+    return str(value)
+
+
+def record_history(*, model, sponsor, pk):
+    """The versions of one record of `sponsor`, newest first; [] when it has none."""
+    versions = list(
+        model.history.filter(sponsor_id=sponsor.pk, id=pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    entries = []
+    for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):
+        entry = HistoryEntry(
+            at=newer.history_date,
+            action=ACTIONS.get(newer.history_type, newer.history_type),
+            actor=newer.history_user,
+            reason=newer.history_change_reason or "",
+        )
+        if older is not None and newer.history_type == "~":
+            delta = newer.diff_against(older, foreign_keys_are_objs=False)
+            for change in delta.changes:
+                if change.field in HIDDEN_FIELDS:
+                    continue
+                entry.changes.append(
+                    Change(
+                        model._meta.get_field(change.field).verbose_name,
+                        _display(model, change.field, change.old),
+                        _display(model, change.field, change.new),
+                    )
+                )
+        entries.append(entry)
+    return entries

@@ -1,0 +1,240 @@
+"""Django forms for the engagement log and the portfolio. Querysets are scoped by the caller."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.timezones import time_zone_choices
+
+from .models import CDMO, Communication, Contact, Project, Request, Site
+
+DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def refuse_future(value, what="This"):
+    tolerance = timedelta(minutes=settings.COMMUNICATION_FUTURE_TOLERANCE_MINUTES)
+    if value and value > timezone.now() + tolerance:
+        raise forms.ValidationError(
+            f"{what} is in the future; log interactions once they have happened."
+        )
+
+
+class CommunicationForm(forms.ModelForm):
+    """The quick log form at the top of a project, also used to edit an entry."""
+
+    occurred_at = forms.DateTimeField(
+        label="When",
+        input_formats=DATETIME_INPUT_FORMATS,
+        widget=LocalDateTimeInput(),
+        help_text="In your time zone.",
+    )
+    open_request = forms.BooleanField(
+        required=False,
+        label="Opens a new request",
+        help_text="Track this ask and the CDMO's answers to it.",
+    )
+    request_category = forms.ChoiceField(
+        choices=Request.Category.choices, initial=Request.Category.QUESTION, label="Category"
+    )
+    request_priority = forms.ChoiceField(
+        choices=Request.Priority.choices, initial=Request.Priority.NORMAL, label="Priority"
+    )
+
+    class Meta:
+        model = Communication
+        fields = [
+            "channel",
+            "direction",
+            "occurred_at",
+            "subject",
+            "summary",
+            "participants",
+            "needs_response",
+            "requests",
+        ]
+        labels = {"requests": "Attach to open requests", "needs_response": "Needs a response"}
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "participants": forms.CheckboxSelectMultiple,
+            "requests": forms.CheckboxSelectMultiple,
+            "direction": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.fields["participants"].queryset = Contact.objects.filter(
+            sponsor_id=project.sponsor_id, cdmo_id=project.cdmo_id
+        )
+        open_requests = Request.objects.filter(
+            sponsor_id=project.sponsor_id, project=project, status__in=Request.OPEN_STATUSES
+        )
+        if self.instance.pk:
+            # Keep requests it is already attached to selectable even once they are closed.
+            open_requests = open_requests | Request.objects.filter(
+                sponsor_id=project.sponsor_id, communications=self.instance
+            )
+            for name in ("open_request", "request_category", "request_priority"):
+                del self.fields[name]
+        self.fields["requests"].queryset = open_requests.distinct()
+        self.fields["summary"].max_length = Communication.SUMMARY_MAX_LENGTH
+        self.fields["direction"].choices = Communication.Direction.choices
+
+    def clean_occurred_at(self):
+        occurred_at = self.cleaned_data["occurred_at"]
+        refuse_future(occurred_at, "That time")
+        return occurred_at.replace(second=0, microsecond=0)
+
+    def clean(self):
+        cleaned = super().clean()
+        direction = cleaned.get("direction")
+        needs_response = cleaned.get("needs_response")
+        if direction == Communication.Direction.INBOUND:
+            if needs_response:
+                self.add_error("needs_response", "Only a message to the CDMO can need a response.")
+            if cleaned.get("open_request"):
+                self.add_error(
+                    "open_request",
+                    "A request is opened by the sponsor's ask; log that ask as outbound.",
+                )
+        occurred_at = cleaned.get("occurred_at")
+        for request in cleaned.get("requests") or ():
+            if occurred_at and occurred_at < request.opened_at:
+                self.add_error(
+                    "requests",
+                    f"“{request.title}” was opened after this interaction; "
+                    "nothing on a request may be dated before it opened.",
+                )
+        return cleaned
+
+
+class DeleteWithReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the audit trail with the deleted record.",
+    )
+
+
+class TimelineFilterForm(forms.Form):
+    """Filters of the project timeline, read from the query string."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    channel = forms.ChoiceField(
+        required=False, choices=[("", "Any channel"), *Communication.Channel.choices]
+    )
+    direction = forms.ChoiceField(
+        required=False, choices=[("", "Both directions"), *Communication.Direction.choices]
+    )
+    since = forms.DateField(required=False, widget=DateInput(), label="From")
+    until = forms.DateField(required=False, widget=DateInput(), label="To")
+
+
+class CDMOForm(forms.ModelForm):
+    class Meta:
+        model = CDMO
+        fields = ["name", "status", "website", "email_domains", "modalities", "services", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, sponsor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.sponsor = sponsor
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        duplicates = CDMO.objects.filter(sponsor=self.instance.sponsor, name__iexact=name)
+        if duplicates.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Your portfolio already has a CDMO of that name.")
+        return name
+
+
+class SiteForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+
+    class Meta:
+        model = Site
+        fields = ["name", "country", "subdivision", "time_zone"]
+
+    def clean_country(self):
+        import holidays
+
+        country = self.cleaned_data["country"].strip().upper()
+        if country not in holidays.list_supported_countries():
+            raise forms.ValidationError(
+                "Unknown country code; use the two-letter ISO code, e.g. CH or US."
+            )
+        return country
+
+    def clean(self):
+        import holidays
+
+        cleaned = super().clean()
+        country, subdivision = cleaned.get("country"), cleaned.get("subdivision", "").strip()
+        if country and subdivision:
+            known = holidays.list_supported_countries().get(country, [])
+            if subdivision.upper() not in {s.upper() for s in known}:
+                self.add_error("subdivision", f"{country} has no subdivision “{subdivision}”.")
+        return cleaned
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "email", "phone", "function"]
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "code",
+            "cdmo",
+            "site",
+            "service_type",
+            "phase",
+            "status",
+            "owner",
+            "spoc",
+            "start_date",
+            "end_date",
+        ]
+        widgets = {"start_date": DateInput(), "end_date": DateInput()}
+
+    def __init__(self, *args, sponsor, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.instance.sponsor = sponsor
+        self.fields["cdmo"].queryset = CDMO.objects.filter(sponsor=sponsor)
+        self.fields["site"].queryset = Site.objects.filter(sponsor=sponsor).select_related("cdmo")
+        self.fields["spoc"].queryset = Contact.objects.filter(sponsor=sponsor).select_related(
+            "cdmo"
+        )
+        self.fields["spoc"].label_from_instance = lambda c: f"{c.name} ({c.cdmo.name})"
+        self.fields["owner"].queryset = get_user_model().objects.filter(
+            memberships__sponsor=sponsor, memberships__role__in=["admin", "manager"]
+        )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip().upper()
+        duplicates = Project.objects.filter(sponsor=self.instance.sponsor, code=code)
+        if duplicates.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("Another project already uses this code.")
+        return code

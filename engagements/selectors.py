@@ -1,0 +1,117 @@
+"""Reads shared by views: keyword-only, with the sponsor as an explicit argument."""
+
+from datetime import datetime, time
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from .models import CDMO, Communication, Project, Request
+
+TIMELINE_PAGE_SIZE = 25
+
+
+def encode_cursor(communication):
+    return f"{communication.occurred_at.isoformat()}_{communication.pk}"
+
+
+def decode_cursor(value):
+    """(occurred_at, id) from a cursor, or None for a missing or malformed one."""
+    try:
+        stamp, pk = value.rsplit("_", 1)
+        occurred_at = datetime.fromisoformat(stamp)
+        if timezone.is_naive(occurred_at):
+            return None
+        return occurred_at, int(pk)
+    except (AttributeError, ValueError):
+        return None
+
+
+def communication_timeline(*, sponsor, project, filters=None, before=None):
+    """One page of a project's communications, newest first, and the cursor of the next page.
+
+    Keyset pagination on (occurred_at, id): constant cost however deep the user scrolls.
+    """
+    filters = filters or {}
+    queryset = (
+        Communication.objects.filter(sponsor=sponsor, project=project)
+        .select_related("logged_by")
+        .prefetch_related("participants", "requests")
+        .order_by("-occurred_at", "-id")
+    )
+    if filters.get("channel"):
+        queryset = queryset.filter(channel=filters["channel"])
+    if filters.get("direction"):
+        queryset = queryset.filter(direction=filters["direction"])
+    zone = timezone.get_current_timezone()
+    if filters.get("since"):
+        queryset = queryset.filter(
+            occurred_at__gte=datetime.combine(filters["since"], time.min, tzinfo=zone)
+        )
+    if filters.get("until"):
+        queryset = queryset.filter(
+            occurred_at__lte=datetime.combine(filters["until"], time.max, tzinfo=zone)
+        )
+    if filters.get("q"):
+        text = filters["q"]
+        queryset = queryset.filter(Q(subject__icontains=text) | Q(summary__icontains=text))
+    cursor = decode_cursor(before) if before else None
+    if cursor:
+        occurred_at, pk = cursor
+        queryset = queryset.filter(
+            Q(occurred_at__lt=occurred_at) | Q(occurred_at=occurred_at, id__lt=pk)
+        )
+    page = list(queryset[: TIMELINE_PAGE_SIZE + 1])
+    next_cursor = (
+        encode_cursor(page[TIMELINE_PAGE_SIZE - 1]) if len(page) > TIMELINE_PAGE_SIZE else None
+    )
+    return page[:TIMELINE_PAGE_SIZE], next_cursor
+
+
+def project_list(*, sponsor, owner=None, status=None, cdmo=None):
+    queryset = (
+        Project.objects.filter(sponsor=sponsor)
+        .select_related("cdmo", "owner", "spoc", "activity")
+        .annotate(
+            open_request_count=Count(
+                "requests", filter=Q(requests__status__in=Request.OPEN_STATUSES)
+            )
+        )
+    )
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if status:
+        queryset = queryset.filter(status=status)
+    if cdmo is not None:
+        queryset = queryset.filter(cdmo=cdmo)
+    return queryset.order_by("code")
+
+
+def cdmo_list(*, sponsor, status=None):
+    queryset = CDMO.objects.filter(sponsor=sponsor).annotate(
+        project_count=Count("projects", distinct=True),
+        last_contact_at=Max("projects__activity__last_contact_at"),
+        site_count=Count("sites", distinct=True),
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.order_by("name")
+
+
+def open_request_list(*, sponsor, owner=None, limit=None):
+    queryset = (
+        Request.objects.filter(sponsor=sponsor, status__in=Request.OPEN_STATUSES)
+        .select_related("project", "project__cdmo")
+        .order_by("opened_at", "id")
+    )
+    if owner is not None:
+        queryset = queryset.filter(project__owner=owner)
+    return queryset[:limit] if limit else queryset
+
+
+def recent_communications(*, sponsor, owner=None, limit=10):
+    queryset = Communication.objects.filter(sponsor=sponsor).select_related(
+        "project", "project__cdmo", "logged_by"
+    )
+    if owner is not None:
+        queryset = queryset.filter(project__owner=owner)
+    return queryset.order_by("-occurred_at", "-id")[:limit]

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.my_work, name="my_work"),
+    path("cdmos/", views.cdmo_list, name="cdmo_list"),
+    path("cdmos/new/", views.cdmo_edit, name="cdmo_new"),
+    path("cdmos/<int:pk>/", views.cdmo_detail, name="cdmo_detail"),
+    path("cdmos/<int:pk>/edit/", views.cdmo_edit, name="cdmo_edit"),
+    path("cdmos/<int:cdmo_pk>/sites/new/", views.site_edit, name="site_new"),
+    path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),
+    path("cdmos/<int:cdmo_pk>/contacts/new/", views.contact_edit, name="contact_new"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/new/", views.project_edit, name="project_new"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/edit/", views.project_edit, name="project_edit"),
+    path("communications/<int:pk>/edit/", views.communication_edit, name="communication_edit"),
+    path(
+        "communications/<int:pk>/delete/", views.communication_delete, name="communication_delete"
+    ),
+    path("requests/", views.request_list, name="request_list"),
+    path("history/<slug:model>/<int:pk>/", views.history, name="history"),
+]

@@ -1,0 +1,399 @@
+"""Pages of the engagement log. A view parses input, calls one function, renders.
+
+HTMX requests to the same URLs get the named partials of the page's template.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from . import selectors, services
+from .access import WRITE, get_scoped_or_404, scoped, sponsor_view
+from .forms import (
+    CDMOForm,
+    CommunicationForm,
+    ContactForm,
+    DeleteWithReasonForm,
+    ProjectForm,
+    SiteForm,
+    TimelineFilterForm,
+)
+from .models import CDMO, Communication, Contact, Membership, Project, Site
+
+
+def is_htmx(request):
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+@login_required
+def home(request):
+    """Send the user to their sponsor, or let them choose when they have several."""
+    memberships = list(Membership.objects.filter(user=request.user).select_related("sponsor"))
+    if len(memberships) == 1:
+        return redirect("my_work", sponsor_slug=memberships[0].sponsor.slug)
+    return render(request, "engagements/choose_sponsor.html", {"memberships": memberships})
+
+
+@sponsor_view()
+def my_work(request):
+    mine = selectors.project_list(sponsor=request.sponsor, owner=request.user)
+    projects = list(mine.exclude(status__in=["completed", "cancelled"]))
+    owner = request.user if projects else None
+    if not projects:
+        projects = list(selectors.project_list(sponsor=request.sponsor, status="active")[:20])
+    context = {
+        "projects": projects,
+        "showing_own": owner is not None,
+        "recent": list(selectors.recent_communications(sponsor=request.sponsor, owner=owner)),
+        "open_requests": list(
+            selectors.open_request_list(sponsor=request.sponsor, owner=owner, limit=15)
+        ),
+    }
+    return render(request, "engagements/my_work.html", context)
+
+
+# CDMOs ---------------------------------------------------------------------------------------
+
+
+@sponsor_view()
+def cdmo_list(request):
+    status = request.GET.get("status", "")
+    if status not in CDMO.Status.values:
+        status = ""
+    cdmos = list(selectors.cdmo_list(sponsor=request.sponsor, status=status))
+    return render(
+        request,
+        "engagements/cdmo_list.html",
+        {"cdmos": cdmos, "status": status, "statuses": CDMO.Status.choices},
+    )
+
+
+@sponsor_view()
+def cdmo_detail(request, pk):
+    cdmo = get_scoped_or_404(request, CDMO, pk=pk)
+    context = {
+        "cdmo": cdmo,
+        "sites": list(scoped(request, Site).filter(cdmo=cdmo)),
+        "contacts": list(scoped(request, Contact).filter(cdmo=cdmo)),
+        "projects": list(selectors.project_list(sponsor=request.sponsor, cdmo=cdmo)),
+    }
+    return render(request, "engagements/cdmo_detail.html", context)
+
+
+def _edit(request, form, template, context, success_message, success_url):
+    """Save a valid POSTed form and redirect, or render the page with the form's errors."""
+    if request.method == "POST" and form.is_valid():
+        obj = form.save()
+        messages.success(request, success_message.format(obj=obj))
+        return redirect(success_url(obj))
+    return render(request, template, {"form": form, **context})
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def cdmo_edit(request, pk=None):
+    cdmo = get_scoped_or_404(request, CDMO, pk=pk) if pk else None
+    form = CDMOForm(request.POST or None, instance=cdmo, sponsor=request.sponsor)
+    return _edit(
+        request,
+        form,
+        "engagements/form_page.html",
+        {"title": f"Edit {cdmo}" if cdmo else "New CDMO", "cancel_url": _url(request, "cdmo_list")},
+        "Saved {obj}.",
+        lambda obj: _url(request, "cdmo_detail", obj.pk),
+    )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def site_edit(request, cdmo_pk=None, pk=None):
+    site = get_scoped_or_404(request, Site.objects.select_related("cdmo"), pk=pk) if pk else None
+    cdmo = site.cdmo if site else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
+    form = SiteForm(request.POST or None, instance=site or Site(cdmo=cdmo, sponsor=cdmo.sponsor))
+    return _edit(
+        request,
+        form,
+        "engagements/form_page.html",
+        {
+            "title": f"Edit site {site.name}" if site else f"New site of {cdmo}",
+            "cancel_url": _url(request, "cdmo_detail", cdmo.pk),
+        },
+        "Saved site {obj.name}.",
+        lambda obj: _url(request, "cdmo_detail", cdmo.pk),
+    )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def contact_edit(request, cdmo_pk=None, pk=None):
+    contact = (
+        get_scoped_or_404(request, Contact.objects.select_related("cdmo"), pk=pk) if pk else None
+    )
+    cdmo = contact.cdmo if contact else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
+    form = ContactForm(
+        request.POST or None, instance=contact or Contact(cdmo=cdmo, sponsor=cdmo.sponsor)
+    )
+    return _edit(
+        request,
+        form,
+        "engagements/form_page.html",
+        {
+            "title": f"Edit {contact}" if contact else f"New contact at {cdmo}",
+            "cancel_url": _url(request, "cdmo_detail", cdmo.pk),
+        },
+        "Saved contact {obj.name}.",
+        lambda obj: _url(request, "cdmo_detail", cdmo.pk),
+    )
+
+
+# Projects ------------------------------------------------------------------------------------
+
+
+@sponsor_view()
+def project_list(request):
+    status = request.GET.get("status", "")
+    if status not in Project.Status.values:
+        status = ""
+    projects = list(selectors.project_list(sponsor=request.sponsor, status=status))
+    return render(
+        request,
+        "engagements/project_list.html",
+        {"projects": projects, "status": status, "statuses": Project.Status.choices},
+    )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def project_edit(request, pk=None):
+    project = get_scoped_or_404(request, Project, pk=pk) if pk else None
+    initial = {} if project else {"owner": request.user}
+    form = ProjectForm(
+        request.POST or None, instance=project, sponsor=request.sponsor, initial=initial
+    )
+    return _edit(
+        request,
+        form,
+        "engagements/form_page.html",
+        {
+            "title": f"Edit {project}" if project else "New project",
+            "cancel_url": _url(request, "project_detail", project.pk)
+            if project
+            else _url(request, "project_list"),
+        },
+        "Saved {obj}.",
+        lambda obj: _url(request, "project_detail", obj.pk),
+    )
+
+
+def _project_for_page(request, pk):
+    return get_scoped_or_404(
+        request,
+        Project.objects.select_related("cdmo", "site", "spoc", "owner", "activity"),
+        pk=pk,
+    )
+
+
+@sponsor_view()
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def project_detail(request, pk):
+    """The project page: quick log form on top, the communication timeline below.
+
+    GET with HX-Request answers the timeline partial (filters, "load older"); POST logs a
+    communication and answers the fresh form, with an event that refreshes the timeline.
+    """
+    project = _project_for_page(request, pk)
+    if request.method == "POST":
+        return _log_communication(request, project)
+    filters = TimelineFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    before = request.GET.get("before")
+    entries, next_cursor = selectors.communication_timeline(
+        sponsor=request.sponsor, project=project, filters=cleaned, before=before
+    )
+    context = {
+        "project": project,
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "filter_query": _query_without(request, "before"),
+    }
+    if is_htmx(request):
+        partial = "timeline-rows" if before else "timeline"
+        return render(request, f"engagements/project_detail.html#{partial}", context)
+    context["form"] = _new_log_form(request, project)
+    return render(request, "engagements/project_detail.html", context)
+
+
+def _new_log_form(request, project, data=None):
+    from django.utils import timezone
+
+    initial = {"occurred_at": timezone.localtime(services.now_minute()), "direction": "outbound"}
+    return CommunicationForm(data, project=project, initial=initial)
+
+
+def _log_communication(request, project):
+    if not request.membership.can_write:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Your role can read but not log communications.")
+    form = _new_log_form(request, project, data=request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        communication = services.communication_log(
+            project=project,
+            by=request.user,
+            channel=data["channel"],
+            direction=data["direction"],
+            occurred_at=data["occurred_at"],
+            subject=data["subject"],
+            summary=data["summary"],
+            participants=data["participants"],
+            needs_response=data["needs_response"],
+            attach_to=data["requests"],
+            open_request=data["open_request"],
+            request_category=data["request_category"],
+            request_priority=data["request_priority"],
+        )
+        if not is_htmx(request):
+            messages.success(request, f"Logged “{communication.subject}”.")
+            return redirect(_url(request, "project_detail", project.pk))
+        response = render(
+            request,
+            "engagements/project_detail.html#log-form",
+            {"project": project, "form": _new_log_form(request, project), "logged": communication},
+        )
+        return trigger_client_event(response, "communication-logged")
+    if is_htmx(request):
+        # htmx 2 does not swap 4xx answers: errors come back with 200 and the form as typed.
+        return render(
+            request, "engagements/project_detail.html#log-form", {"project": project, "form": form}
+        )
+    entries, next_cursor = selectors.communication_timeline(
+        sponsor=request.sponsor, project=project
+    )
+    return render(
+        request,
+        "engagements/project_detail.html",
+        {
+            "project": project,
+            "form": form,
+            "entries": entries,
+            "next_cursor": next_cursor,
+            "filters": TimelineFilterForm(),
+            "filter_query": "",
+        },
+    )
+
+
+# Communications ------------------------------------------------------------------------------
+
+
+def _communication(request, pk):
+    return get_scoped_or_404(
+        request, Communication.objects.select_related("project", "project__cdmo"), pk=pk
+    )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def communication_edit(request, pk):
+    communication = _communication(request, pk)
+    project = communication.project
+    form = CommunicationForm(request.POST or None, instance=communication, project=project)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.communication_update(
+            communication=communication,
+            by=request.user,
+            channel=data["channel"],
+            direction=data["direction"],
+            occurred_at=data["occurred_at"],
+            subject=data["subject"],
+            summary=data["summary"],
+            needs_response=data["needs_response"],
+            participants=data["participants"],
+            requests=data["requests"],
+        )
+        messages.success(request, f"Saved “{communication.subject}”.")
+        return redirect(_url(request, "project_detail", project.pk))
+    return render(
+        request,
+        "engagements/communication_edit.html",
+        {"form": form, "communication": communication, "project": project},
+    )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def communication_delete(request, pk):
+    communication = _communication(request, pk)
+    project = communication.project
+    form = DeleteWithReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.communication_delete(
+            communication=communication, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"Deleted “{communication.subject}”; the audit trail keeps it.")
+        target = _url(request, "project_detail", project.pk)
+        return HttpResponseClientRedirect(target) if is_htmx(request) else redirect(target)
+    return render(
+        request,
+        "engagements/communication_delete.html",
+        {"form": form, "communication": communication, "project": project},
+    )
+
+
+@sponsor_view()
+def request_list(request):
+    mine = request.GET.get("mine") == "1"
+    requests = list(
+        selectors.open_request_list(
+            sponsor=request.sponsor, owner=request.user if mine else None, limit=200
+        )
+    )
+    return render(request, "engagements/request_list.html", {"requests": requests, "mine": mine})
+
+
+# Audit trail ---------------------------------------------------------------------------------
+
+AUDITED_MODELS = {
+    "cdmo": CDMO,
+    "site": Site,
+    "contact": Contact,
+    "project": Project,
+    "communication": Communication,
+}
+
+
+@sponsor_view()
+def history(request, model, pk):
+    """Every recorded version of one record (also a deleted one), newest first, with changes."""
+    from .audit import record_history
+
+    if model not in AUDITED_MODELS:
+        raise Http404("Not found.")
+    entries = record_history(model=AUDITED_MODELS[model], sponsor=request.sponsor, pk=pk)
+    if not entries:
+        raise Http404("Not found.")
+    return render(
+        request,
+        "engagements/history.html",
+        {"entries": entries, "model_name": AUDITED_MODELS[model]._meta.verbose_name, "pk": pk},
+    )
+
+
+def _url(request, name, *args):
+    return reverse(name, args=[request.sponsor.slug, *args])
+
+
+def _query_without(request, *names):
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
