@@ -18,6 +18,10 @@ def _send(task, args):
         task.delay(*args)
     except (OperationalError, ConnectionError, OSError):
         logger.warning("broker unavailable; %s%r left for the sweep", task.name, args)
+    except Exception:
+        # The write has committed: whatever went wrong here, the sweep reconciles it, and
+        # the user must not see an error for data that was saved.
+        logger.exception("could not enqueue %s%r; left for the sweep", task.name, args)
 
 
 def enqueue_on_commit(task, *args):

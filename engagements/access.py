@@ -3,7 +3,8 @@
 Every view goes through `sponsor_view`, which resolves the sponsor from the URL among the
 user's memberships, and reads rows through `scoped` / `get_scoped_or_404`. A sponsor the user
 is not a member of, and a row of another sponsor, both answer 404 — "not yours" looks exactly
-like "does not exist". Read-only members get 403 on writes.
+like "does not exist". Read-only members get 403 on writes, but only once the row is found to
+be their sponsor's: a foreign id answers 404 to every role, so no answer tells ids apart.
 """
 
 from functools import wraps
@@ -40,15 +41,30 @@ def sponsor_view(access=READ):
                 raise Http404("No such sponsor.")
             request.sponsor = membership.sponsor
             request.membership = membership
-            if access == WRITE and not membership.can_write:
-                raise PermissionDenied("Your role can read but not change this sponsor's data.")
-            if access == ADMIN and membership.role != Role.ADMIN:
-                raise PermissionDenied("Only a sponsor admin can do this.")
+            request.access_denied = _denial(access, membership)
+            if request.access_denied and not kwargs:
+                raise PermissionDenied(request.access_denied)
+            # With ids in the URL the view looks its rows up first (404 for foreign ones);
+            # get_scoped_or_404 then refuses the write.
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def _denial(access, membership):
+    if access == WRITE and not membership.can_write:
+        return "Your role can read but not change this sponsor's data."
+    if access == ADMIN and membership.role != Role.ADMIN:
+        return "Only a sponsor admin can do this."
+    return ""
+
+
+def require_write(request):
+    """Refuse a write to a member whose role only reads."""
+    if not request.membership.can_write:
+        raise PermissionDenied("Your role can read but not change this sponsor's data.")
 
 
 def scoped(request, model):
@@ -64,6 +80,9 @@ def get_scoped_or_404(request, model_or_queryset, **lookup):
         else model_or_queryset.objects.all()
     )
     try:
-        return queryset.filter(sponsor=request.sponsor).get(**lookup)
+        row = queryset.filter(sponsor=request.sponsor).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404("Not found.") from exc
+    if getattr(request, "access_denied", ""):
+        raise PermissionDenied(request.access_denied)
+    return row

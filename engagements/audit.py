@@ -19,7 +19,7 @@ class Change:
 
 
 @dataclass
-class HistoryEntry:
+class HistoryEntry:  # one version: when, what kind of change, by whom, why, and the fields
     at: object
     action: str
     actor: object
@@ -42,6 +42,29 @@ def _display(model, name, value):
     return str(value)
 
 
+def _initial_values(model, version):
+    """What a record was created with: each field that was given a value."""
+    changes = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.name in HIDDEN_FIELDS or model_field.name in {"id", "sponsor"}:
+            continue
+        value = getattr(version, model_field.attname, None)
+        if value in (None, ""):
+            continue
+        changes.append(
+            Change(model_field.verbose_name, "", _display(model, model_field.name, value))
+        )
+    return changes
+
+
+def record_title(model, version):
+    """A readable name for a record from one of its versions, without extra queries."""
+    for name in ("subject", "title", "name", "code"):
+        if hasattr(version, name):
+            return getattr(version, name)
+    return f"{model._meta.verbose_name} #{version.id}"
+
+
 def record_history(*, model, sponsor, pk):
     """The versions of one record of `sponsor`, newest first; [] when it has none."""
     versions = list(
@@ -57,7 +80,9 @@ def record_history(*, model, sponsor, pk):
             actor=newer.history_user,
             reason=newer.history_change_reason or "",
         )
-        if older is not None and newer.history_type == "~":
+        if newer.history_type == "+":
+            entry.changes = _initial_values(model, newer)
+        elif older is not None and newer.history_type == "~":
             delta = newer.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
                 if change.field in HIDDEN_FIELDS:

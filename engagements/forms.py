@@ -50,10 +50,16 @@ class CommunicationForm(forms.ModelForm):
         help_text="Track this ask and the CDMO's answers to it.",
     )
     request_category = forms.ChoiceField(
-        choices=Request.Category.choices, initial=Request.Category.QUESTION, label="Category"
+        choices=Request.Category.choices,
+        initial=Request.Category.QUESTION,
+        required=False,
+        label="Category",
     )
     request_priority = forms.ChoiceField(
-        choices=Request.Priority.choices, initial=Request.Priority.NORMAL, label="Priority"
+        choices=Request.Priority.choices,
+        initial=Request.Priority.NORMAL,
+        required=False,
+        label="Priority",
     )
 
     class Meta:
@@ -113,6 +119,14 @@ class CommunicationForm(forms.ModelForm):
                     "open_request",
                     "A request is opened by the sponsor's ask; log that ask as outbound.",
                 )
+        elif cleaned.get("open_request"):
+            # An ask that opens a request expects an answer by definition.
+            cleaned["needs_response"] = True
+        if "request_category" in self.fields:
+            cleaned["request_category"] = (
+                cleaned.get("request_category") or Request.Category.QUESTION
+            )
+            cleaned["request_priority"] = cleaned.get("request_priority") or Request.Priority.NORMAL
         occurred_at = cleaned.get("occurred_at")
         for request in cleaned.get("requests") or ():
             if occurred_at and occurred_at < request.opened_at:
@@ -147,6 +161,8 @@ class TimelineFilterForm(forms.Form):
 
 
 class CDMOForm(forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = CDMO
         fields = ["name", "status", "website", "email_domains", "modalities", "services", "notes"]

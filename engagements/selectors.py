@@ -17,7 +17,7 @@ def encode_cursor(communication):
 def decode_cursor(value):
     """(occurred_at, id) from a cursor, or None for a missing or malformed one."""
     try:
-        stamp, pk = value.rsplit("_", 1)
+        stamp, pk = value.replace(" ", "+").rsplit("_", 1)
         occurred_at = datetime.fromisoformat(stamp)
         if timezone.is_naive(occurred_at):
             return None

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from . import selectors, services
-from .access import WRITE, get_scoped_or_404, scoped, sponsor_view
+from . import audit, selectors, services
+from .access import WRITE, get_scoped_or_404, require_write, scoped, sponsor_view
 from .forms import (
     CDMOForm,
     CommunicationForm,
@@ -238,10 +238,7 @@ def _new_log_form(request, project, data=None):
 
 
 def _log_communication(request, project):
-    if not request.membership.can_write:
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("Your role can read but not log communications.")
+    require_write(request)
     form = _new_log_form(request, project, data=request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -374,18 +371,31 @@ AUDITED_MODELS = {
 @sponsor_view()
 def history(request, model, pk):
     """Every recorded version of one record (also a deleted one), newest first, with changes."""
-    from .audit import record_history
-
     if model not in AUDITED_MODELS:
         raise Http404("Not found.")
-    entries = record_history(model=AUDITED_MODELS[model], sponsor=request.sponsor, pk=pk)
+    audited = AUDITED_MODELS[model]
+    entries = audit.record_history(model=audited, sponsor=request.sponsor, pk=pk)
     if not entries:
         raise Http404("Not found.")
-    return render(
-        request,
-        "engagements/history.html",
-        {"entries": entries, "model_name": AUDITED_MODELS[model]._meta.verbose_name, "pk": pk},
-    )
+    latest = audited.history.filter(sponsor_id=request.sponsor.pk, id=pk).latest("history_date")
+    context = {
+        "entries": entries,
+        "model_name": audited._meta.verbose_name,
+        "pk": pk,
+        "title": audit.record_title(audited, latest),
+        "is_deleted": latest.history_type == "-",
+        "record_url": _record_url(request, model, latest),
+    }
+    return render(request, "engagements/history.html", context)
+
+
+def _record_url(request, model, version):
+    """Where the record lives in the app, for the audit page's back link."""
+    if model in ("cdmo", "project"):
+        return _url(request, f"{model}_detail", version.id)
+    if model in ("site", "contact"):
+        return _url(request, "cdmo_detail", version.cdmo_id)
+    return _url(request, "project_detail", version.project_id) + f"#communication-{version.id}"
 
 
 def _url(request, name, *args):

@@ -61,9 +61,7 @@ def other_sponsor(db):
 
 
 def _member(sponsor, role, username):
-    return MembershipFactory(
-        sponsor=sponsor, role=role, user=UserFactory(username=username)
-    ).user
+    return MembershipFactory(sponsor=sponsor, role=role, user=UserFactory(username=username)).user
 
 
 @pytest.fixture
