@@ -6,6 +6,10 @@ deletion was made for.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
 
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 HIDDEN_FIELDS = {"updated_at"}
@@ -27,22 +31,50 @@ class HistoryEntry:  # one version: when, what kind of change, by whom, why, and
     changes: list = field(default_factory=list)
 
 
-def _display(model, name, value):
+class Names:
+    """Readable names of the rows a record points at, one query per related model."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def __call__(self, related_model, ids):
+        known = self.cache.setdefault(related_model, {})
+        missing = {i for i in ids if i not in known}
+        if missing:
+            for row in related_model._base_manager.filter(pk__in=missing):
+                known[row.pk] = _short_name(row)
+        return [known.get(i, f"#{i} (deleted)") for i in ids]
+
+
+def _short_name(row):
+    for name in ("get_full_name", "subject", "name", "title", "code", "username"):
+        value = getattr(row, name, None)
+        value = value() if callable(value) else value
+        if value:
+            return str(value)
+    return f"#{row.pk}"
+
+
+def _display(model, name, value, names):
     if value is None or value == "" or value == []:
         return "—"
     model_field = model._meta.get_field(name)
     if isinstance(value, list):  # many-to-many: rows of the through table, as dicts
         own = model._meta.model_name
-        ids = [v for row in value for k, v in row.items() if k != own]
-        return ", ".join(f"#{i}" for i in sorted(ids))
+        ids = sorted(v for row in value for k, v in row.items() if k != own)
+        return ", ".join(names(model_field.related_model, ids))
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
-    if model_field.is_relation and not model_field.many_to_many:
-        return f"#{value}"
+    if model_field.is_relation:
+        return names(model_field.related_model, [value])[0]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, datetime):
+        return date_format(timezone.localtime(value), "j M Y, H:i")
     return str(value)
 
 
-def _initial_values(model, version):
+def _initial_values(model, version, names):
     """What a record was created with: each field that was given a value."""
     changes = []
     for model_field in model._meta.concrete_fields:
@@ -52,7 +84,7 @@ def _initial_values(model, version):
         if value in (None, ""):
             continue
         changes.append(
-            Change(model_field.verbose_name, "", _display(model, model_field.name, value))
+            Change(model_field.verbose_name, "", _display(model, model_field.name, value, names))
         )
     return changes
 
@@ -72,7 +104,7 @@ def record_history(*, model, sponsor, pk):
         .select_related("history_user")
         .order_by("-history_date", "-history_id")
     )
-    entries = []
+    entries, names = [], Names()
     for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):
         entry = HistoryEntry(
             at=newer.history_date,
@@ -81,7 +113,7 @@ def record_history(*, model, sponsor, pk):
             reason=newer.history_change_reason or "",
         )
         if newer.history_type == "+":
-            entry.changes = _initial_values(model, newer)
+            entry.changes = _initial_values(model, newer, names)
         elif older is not None and newer.history_type == "~":
             delta = newer.diff_against(older, foreign_keys_are_objs=False)
             for change in delta.changes:
@@ -90,8 +122,8 @@ def record_history(*, model, sponsor, pk):
                 entry.changes.append(
                     Change(
                         model._meta.get_field(change.field).verbose_name,
-                        _display(model, change.field, change.old),
-                        _display(model, change.field, change.new),
+                        _display(model, change.field, change.old, names),
+                        _display(model, change.field, change.new, names),
                     )
                 )
         entries.append(entry)

@@ -23,7 +23,7 @@ from .forms import (
     SiteForm,
     TimelineFilterForm,
 )
-from .models import CDMO, Communication, Contact, Membership, Project, Site
+from .models import CDMO, Communication, Contact, Membership, Project, Request, Site
 
 
 def is_htmx(request):
@@ -365,6 +365,7 @@ AUDITED_MODELS = {
     "contact": Contact,
     "project": Project,
     "communication": Communication,
+    "request": Request,
 }
 
 

@@ -91,7 +91,7 @@ def test_it_records_participants_in_the_trail(manager_client, communication, con
     )
     manager_client.post(edit_url(communication), data)
     page = manager_client.get(history_url(communication, sponsor)).content.decode()
-    assert f"#{contact.pk}" in page
+    assert f"<ins>{contact.name}</ins>" in page
 
 
 def test_it_answers_404_for_history_of_an_unknown_model_or_record(manager_client, sponsor):
