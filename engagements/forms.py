@@ -159,6 +159,11 @@ class TimelineFilterForm(forms.Form):
     since = forms.DateField(required=False, widget=DateInput(), label="From")
     until = forms.DateField(required=False, widget=DateInput(), label="To")
 
+    def __init__(self, *args, **kwargs):
+        # The log form on the same page has channel and direction fields too.
+        kwargs.setdefault("auto_id", "filter_%s")
+        super().__init__(*args, **kwargs)
+
 
 class CDMOForm(forms.ModelForm):
     website = forms.URLField(required=False, assume_scheme="https")

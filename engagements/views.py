@@ -210,6 +210,10 @@ def project_detail(request, pk):
     project = _project_for_page(request, pk)
     if request.method == "POST":
         return _log_communication(request, project)
+    if is_htmx(request) and request.htmx.target == "project-facts":
+        return render(
+            request, "engagements/project_detail.html#project-facts", {"project": project}
+        )
     filters = TimelineFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
     before = request.GET.get("before")

@@ -110,3 +110,10 @@ def test_its_query_count_does_not_grow_with_the_log(
         manager_client.get(url(project))
     with django_assert_max_num_queries(len(few.captured_queries)):
         manager_client.get(url(project, "?q=Message"), **HTMX)
+
+
+def test_it_answers_the_project_facts_to_their_own_refresh(manager_client, project):
+    response = manager_client.get(url(project), HTTP_HX_TARGET="project-facts", **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section class="card" id="project-facts"')
+    assert 'id="timeline"' not in body

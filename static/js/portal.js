@@ -20,3 +20,13 @@
     sync(form);
   });
 })();
+
+// Filter forms send only the filters in use, so pushed URLs stay short and shareable.
+document.addEventListener("htmx:configRequest", function (event) {
+  if (!event.target.matches || !event.target.matches("form.filters")) return;
+  var data = event.detail.formData;
+  if (!data) return;
+  Array.from(data.keys()).forEach(function (key) {
+    if (data.get(key) === "") data.delete(key);
+  });
+});
