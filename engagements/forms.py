@@ -192,6 +192,13 @@ class SiteForm(forms.ModelForm):
         model = Site
         fields = ["name", "country", "subdivision", "time_zone"]
 
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        duplicates = Site.objects.filter(cdmo_id=self.instance.cdmo_id, name__iexact=name)
+        if duplicates.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("This CDMO already has a site of that name.")
+        return name
+
     def clean_country(self):
         import holidays
 

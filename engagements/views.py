@@ -5,6 +5,7 @@ HTMX requests to the same URLs get the named partials of the page's template.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -88,9 +89,15 @@ def cdmo_detail(request, pk):
 def _edit(request, form, template, context, success_message, success_url):
     """Save a valid POSTed form and redirect, or render the page with the form's errors."""
     if request.method == "POST" and form.is_valid():
-        obj = form.save()
-        messages.success(request, success_message.format(obj=obj))
-        return redirect(success_url(obj))
+        try:
+            with transaction.atomic():
+                obj = form.save()
+        except IntegrityError:
+            # A constraint the form could not see (or a concurrent duplicate): nothing saved.
+            form.add_error(None, "This conflicts with an existing record; nothing was saved.")
+        else:
+            messages.success(request, success_message.format(obj=obj))
+            return redirect(success_url(obj))
     return render(request, template, {"form": form, **context})
 
 

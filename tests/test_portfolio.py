@@ -53,11 +53,14 @@ def test_it_refuses_a_duplicate_cdmo_name(manager_client, sponsor, project):
         ({"country": "XX"}, "Unknown country code"),
         ({"subdivision": "ZZ"}, "has no subdivision"),
         ({"name": ""}, "This field is required."),
+        ({"name": "SITE 0"}, "already has a site of that name"),
     ],
 )
 def test_it_refuses_bad_site_input(manager_client, sponsor, project, data, message):
     payload = {"name": "Basel", "country": "CH", "subdivision": "BS", "time_zone": "Europe/Zurich"}
     payload.update(data)
+    if payload["name"] == "SITE 0":
+        payload["name"] = project.site.name.upper()
     response = manager_client.post(u(sponsor, "site_new", project.cdmo_id), payload)
     assert response.status_code == 200 and message in response.content.decode()
     assert Site.objects.count() == 1
