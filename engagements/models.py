@@ -153,7 +153,9 @@ class CDMO(SponsorOwned):
 class Site(SponsorOwned):
     """A CDMO location; its time zone and country decide the CDMO's working days."""
 
-    cdmo = models.ForeignKey(CDMO, on_delete=models.CASCADE, related_name="sites")
+    cdmo = models.ForeignKey(
+        CDMO, on_delete=models.CASCADE, related_name="sites", verbose_name="CDMO"
+    )
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, help_text="ISO 3166 code, e.g. CH")
     subdivision = models.CharField(max_length=10, blank=True, help_text="e.g. BS, CA")
@@ -174,7 +176,9 @@ class Site(SponsorOwned):
 
 
 class Contact(SponsorOwned):
-    cdmo = models.ForeignKey(CDMO, on_delete=models.CASCADE, related_name="contacts")
+    cdmo = models.ForeignKey(
+        CDMO, on_delete=models.CASCADE, related_name="contacts", verbose_name="CDMO"
+    )
     name = models.CharField(max_length=200)
     title = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
@@ -218,7 +222,9 @@ class Project(SponsorOwned):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
-    cdmo = models.ForeignKey(CDMO, on_delete=models.PROTECT, related_name="projects")
+    cdmo = models.ForeignKey(
+        CDMO, on_delete=models.PROTECT, related_name="projects", verbose_name="CDMO"
+    )
     site = models.ForeignKey(
         Site,
         on_delete=models.PROTECT,

@@ -261,7 +261,9 @@ class Command(BaseCommand):
                     )
                     communications.append(reply)
                     links.append((reply, request, contacts[: rng.randint(1, 3)]))
-                    if rng.random() < 0.7:
+                    # Older asks are mostly settled; recent ones are still being worked on.
+                    settled = 0.95 if now - answer_at > timedelta(days=21) else 0.5
+                    if rng.random() < settled:
                         request.status = Request.Status.RESOLVED
                         request.resolved_at = answer_at + timedelta(hours=rng.randint(1, 48))
                         if request.resolved_at > now:
