@@ -1,11 +1,19 @@
-"""Activate the signed-in user's time zone for the request."""
+"""Per-request account concerns: the user's time zone, session timeouts, the two-factor hold."""
 
+import logging
 import zoneinfo
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.utils import timezone
+
+from . import sessions, two_factor
+from .security import log_event
 
 
 class UserTimezoneMiddleware:
+    """Activate the signed-in user's time zone for the request."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -18,4 +26,37 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class SessionTimeoutMiddleware:
+    """Sign out a session that has been idle, or alive, for too long (accounts.sessions)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            if sessions.has_expired(request.session):
+                log_event(request, "session_expired", level=logging.INFO)
+                logout(request)
+                messages.info(request, "You were signed out after a period without activity.")
+            else:
+                sessions.touch(request.session)
+        return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """Hold a user who signed in with a password at the code page until the code is right."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.user.is_authenticated
+            and two_factor.is_pending(request)
+            and request.path not in two_factor.pending_paths()
+        ):
+            return two_factor.redirect_to(request, "two_factor_verify")
         return self.get_response(request)

@@ -1,4 +1,4 @@
-"""The user: Django's user with the time zone every date on screen is shown in."""
+"""The user (Django's, with the time zone every date is shown in) and a sponsor's sign-in rules."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -16,3 +16,25 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+
+class SponsorSecurityPolicy(models.Model):
+    """A sponsor's sign-in rules, set by its admins. No row means the defaults (all off)."""
+
+    sponsor = models.OneToOneField(
+        "engagements.Sponsor", on_delete=models.CASCADE, related_name="security_policy"
+    )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must sign in with a code from an authenticator app.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "sponsor security policies"
+
+    def __str__(self):
+        return f"Security policy of {self.sponsor}"

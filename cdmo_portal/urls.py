@@ -8,6 +8,10 @@ from engagements import views as engagement_views
 urlpatterns = [
     path("", engagement_views.home, name="home"),
     path("s/<slug:sponsor_slug>/", include("engagements.urls")),
+    path("s/<slug:sponsor_slug>/", include("scorecards.urls")),
+    path(
+        "s/<slug:sponsor_slug>/security/", account_views.sponsor_security, name="sponsor_security"
+    ),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
@@ -25,5 +29,15 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("accounts/preferences/", account_views.preferences, name="preferences"),
+    path("accounts/two-factor/", account_views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/two-factor/code/", account_views.two_factor_verify, name="two_factor_verify"),
+    path(
+        "accounts/two-factor/turn-off/",
+        account_views.two_factor_disable,
+        name="two_factor_disable",
+    ),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "cdmo_portal.errors.forbidden"
+handler500 = "cdmo_portal.errors.server_error"

@@ -13,6 +13,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from accounts import two_factor
+from accounts.security import log_event
+
 from .models import Membership, Role
 
 READ = "read"
@@ -23,7 +26,7 @@ ADMIN = "admin"
 def membership_for(user, sponsor_slug):
     """The user's membership of the sponsor with this slug, or None."""
     return (
-        Membership.objects.select_related("sponsor")
+        Membership.objects.select_related("sponsor", "sponsor__security_policy")
         .filter(user=user, sponsor__slug=sponsor_slug)
         .first()
     )
@@ -38,7 +41,11 @@ def sponsor_view(access=READ):
         def wrapper(request, sponsor_slug, *args, **kwargs):
             membership = membership_for(request.user, sponsor_slug)
             if membership is None:
+                log_event(request, "sponsor_not_found", sponsor=sponsor_slug)
                 raise Http404("No such sponsor.")
+            # A sponsor that requires two-factor sign-in shows nothing before it is done.
+            if second_factor_due := two_factor.sponsor_redirect(request, membership.sponsor):
+                return second_factor_due
             request.sponsor = membership.sponsor
             request.membership = membership
             request.access_denied = _denial(access, membership)

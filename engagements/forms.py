@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.timezones import time_zone_choices
 
-from .models import CDMO, Communication, Contact, Project, Request, Site
+from .models import CDMO, Communication, Contact, Pause, Project, Request, Site
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -47,7 +47,7 @@ class CommunicationForm(forms.ModelForm):
     open_request = forms.BooleanField(
         required=False,
         label="Opens a new request",
-        help_text="Track this ask and the CDMO's answers to it.",
+        help_text="Track this ask and the CDMO's answers to it. Inbound: the CDMO raised it.",
     )
     request_category = forms.ChoiceField(
         choices=Request.Category.choices,
@@ -114,11 +114,6 @@ class CommunicationForm(forms.ModelForm):
         if direction == Communication.Direction.INBOUND:
             if needs_response:
                 self.add_error("needs_response", "Only a message to the CDMO can need a response.")
-            if cleaned.get("open_request"):
-                self.add_error(
-                    "open_request",
-                    "A request is opened by the sponsor's ask; log that ask as outbound.",
-                )
         elif cleaned.get("open_request"):
             # An ask that opens a request expects an answer by definition.
             cleaned["needs_response"] = True
@@ -242,6 +237,7 @@ class ProjectForm(forms.ModelForm):
             "spoc",
             "start_date",
             "end_date",
+            "sla_policy",
         ]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
@@ -256,6 +252,9 @@ class ProjectForm(forms.ModelForm):
             "cdmo"
         )
         self.fields["spoc"].label_from_instance = lambda c: f"{c.name} ({c.cdmo.name})"
+        from scorecards.models import SLAPolicy
+
+        self.fields["sla_policy"].queryset = SLAPolicy.objects.filter(sponsor=sponsor)
         self.fields["owner"].queryset = get_user_model().objects.filter(
             memberships__sponsor=sponsor, memberships__role__in=["admin", "manager"]
         )
@@ -266,3 +265,32 @@ class ProjectForm(forms.ModelForm):
         if duplicates.exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("Another project already uses this code.")
         return code
+
+
+class StatusChangeForm(forms.Form):
+    """Resolve, cancel, reopen or resume, optionally dated in the past."""
+
+    at = forms.DateTimeField(
+        required=False,
+        label="When",
+        input_formats=DATETIME_INPUT_FORMATS,
+        widget=LocalDateTimeInput(),
+        help_text="Blank: now.",
+    )
+    note = forms.CharField(required=False, max_length=500, label="Note")
+
+    def clean_at(self):
+        at = self.cleaned_data.get("at")
+        refuse_future(at, "That time")
+        return at
+
+
+class PauseForm(StatusChangeForm):
+    reason_category = forms.ChoiceField(choices=Pause.Reason.choices, label="Waiting for")
+    reason = forms.CharField(max_length=500, label="Reason")
+
+
+class ReclassifyForm(forms.Form):
+    category = forms.ChoiceField(choices=Request.Category.choices)
+    priority = forms.ChoiceField(choices=Request.Priority.choices)
+    note = forms.CharField(required=False, max_length=500)

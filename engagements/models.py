@@ -254,6 +254,15 @@ class Project(SponsorOwned):
     )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        "scorecards.SLAPolicy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name="SLA policy",
+        help_text="Blank: the sponsor's default policy.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     sponsor_parent = "cdmo"
@@ -326,10 +335,25 @@ class Request(SponsorOwned):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    raised_by_cdmo = models.BooleanField(
+        default=False, help_text="Opened from an inbound communication: no first-response clock."
+    )
+    # The SLA terms in force when it opened; editing a policy or calendar never moves history.
+    policy_version = models.ForeignKey(
+        "scorecards.PolicyVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
+    calendar_snapshot = models.JSONField(default=dict, blank=True)
+    clocks_stale = models.BooleanField(default=True)
+    # A digest of the last stored clocks: an unchanged recompute writes nothing.
+    clocks_fingerprint = models.CharField(max_length=40, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     sponsor_parent = "project"
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["clocks_stale", "clocks_fingerprint"])
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -342,6 +366,9 @@ class Request(SponsorOwned):
         indexes = [
             models.Index(fields=["sponsor", "status", "-opened_at"]),
             models.Index(fields=["sponsor", "project", "status"]),
+            models.Index(
+                fields=["id"], name="request_clocks_stale", condition=Q(clocks_stale=True)
+            ),
         ]
 
     def __str__(self):
@@ -420,3 +447,73 @@ class Communication(SponsorOwned):
     def is_backdated(self):
         """Logged more than a day after it happened: shown as such on the timeline."""
         return (self.logged_at - self.occurred_at).total_seconds() > 86400
+
+
+class Pause(SponsorOwned):
+    """A period in which a request waits on the sponsor: every CDMO clock stops counting."""
+
+    class Reason(models.TextChoices):
+        INFORMATION = "information", "Information"
+        DOCUMENTS = "documents", "Documents"
+        DECISION = "decision", "Decision"
+        MATERIALS = "materials", "Samples / materials"
+        PAYMENT = "payment", "Payment"
+        OTHER = "other", "Other"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason_category = models.CharField(max_length=16, choices=Reason.choices)
+    reason = models.CharField(max_length=500)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    sponsor_parent = "request"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="pause_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["request"], condition=Q(ended_at__isnull=True), name="pause_one_open"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_category_display()}: {self.reason}"
+
+
+class RequestEvent(SponsorOwned):
+    """A change of a request's life: resolved, reopened, cancelled or reclassified, and when."""
+
+    class Kind(models.TextChoices):
+        RESOLVED = "resolved", "Resolved"
+        REOPENED = "reopened", "Reopened"
+        CANCELLED = "cancelled", "Cancelled"
+        RECLASSIFIED = "reclassified", "Category or priority changed"
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    occurred_at = models.DateTimeField()
+    category = models.CharField(max_length=32, blank=True)
+    priority = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    sponsor_parent = "request"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["sponsor", "request", "occurred_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from datetime import datetime, time
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from .models import CDMO, Communication, Project, Request
@@ -97,14 +97,24 @@ def cdmo_list(*, sponsor, status=None):
     return queryset.order_by("name")
 
 
-def open_request_list(*, sponsor, owner=None, limit=None):
+OPEN_CLOCK = Q(clocks__stopped_at__isnull=True, clocks__state__in=["running", "breached"])
+
+
+def open_request_list(*, sponsor, owner=None, project=None, limit=None):
+    """Open requests with their next due time and open breaches, soonest due first."""
     queryset = (
         Request.objects.filter(sponsor=sponsor, status__in=Request.OPEN_STATUSES)
         .select_related("project", "project__cdmo")
-        .order_by("opened_at", "id")
+        .annotate(
+            next_due_at=Min("clocks__due_at", filter=OPEN_CLOCK),
+            breached_open=Count("clocks", filter=Q(OPEN_CLOCK, clocks__state="breached")),
+        )
+        .order_by(F("next_due_at").asc(nulls_last=True), "opened_at", "id")
     )
     if owner is not None:
         queryset = queryset.filter(project__owner=owner)
+    if project is not None:
+        queryset = queryset.filter(project=project)
     return queryset[:limit] if limit else queryset
 
 

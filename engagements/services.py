@@ -4,19 +4,51 @@ Every write to a project's communications marks the project's computed figures s
 same transaction and enqueues their recomputation after commit (see cdmo_portal.queue).
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from cdmo_portal.queue import enqueue_on_commit
 from scorecards import activity
-from scorecards.tasks import recompute_project_activity
+from scorecards.recompute import calendar_snapshot, policy_version_for
+from scorecards.tasks import recompute_project_activity, recompute_request_clocks
 
-from .models import Communication, Request
+from .models import Communication, Pause, Request, RequestEvent
 
 
-def _communication_log_changed(project):
+def _communication_log_changed(project, requests=()):
     activity.mark_stale(project)
     enqueue_on_commit(recompute_project_activity, project.pk)
+    for request in requests:
+        _clocks_changed(request)
+
+
+def _clocks_changed(request):
+    """Mark the request's clocks stale in this transaction; recompute them after commit."""
+    Request.objects.filter(pk=request.pk).update(clocks_stale=True)
+    enqueue_on_commit(recompute_request_clocks, request.pk)
+
+
+def request_open(*, project, by, title, opened_at, category, priority, raised_by_cdmo=False):
+    """Open an ask with the SLA terms and calendar in force now, kept for its whole life."""
+    now = timezone.now()
+    if opened_at > now + timezone.timedelta(minutes=5):
+        raise ValidationError({"opened_at": "A request cannot be opened in the future."})
+    version = policy_version_for(project, opened_at)
+    request = Request.objects.create(
+        project=project,
+        sponsor_id=project.sponsor_id,
+        title=title,
+        category=category,
+        priority=priority,
+        opened_at=opened_at,
+        opened_by=by,
+        raised_by_cdmo=raised_by_cdmo,
+        policy_version=version,
+        calendar_snapshot=calendar_snapshot(version, project),
+    )
+    _clocks_changed(request)
+    return request
 
 
 @transaction.atomic
@@ -53,19 +85,19 @@ def communication_log(
     requests = list(attach_to)
     if open_request:
         requests.append(
-            Request.objects.create(
+            request_open(
                 project=project,
-                sponsor_id=project.sponsor_id,
+                by=by,
                 title=subject,
+                opened_at=occurred_at,
                 category=request_category,
                 priority=request_priority,
-                opened_at=occurred_at,
-                opened_by=by,
+                raised_by_cdmo=direction == Communication.Direction.INBOUND,
             )
         )
     if requests:
         communication.requests.set(requests)
-    _communication_log_changed(project)
+    _communication_log_changed(project, requests)
     return communication
 
 
@@ -74,6 +106,7 @@ def communication_update(*, communication, by, reason="", **changes):
     """Change a logged communication; `participants` and `requests` replace the current sets."""
     participants = changes.pop("participants", None)
     requests = changes.pop("requests", None)
+    affected = set(communication.requests.all())
     for name, value in changes.items():
         setattr(communication, name, value)
     if reason:
@@ -83,7 +116,8 @@ def communication_update(*, communication, by, reason="", **changes):
         communication.participants.set(participants)
     if requests is not None:
         communication.requests.set(requests)
-    _communication_log_changed(communication.project)
+        affected |= set(requests)
+    _communication_log_changed(communication.project, affected)
     return communication
 
 
@@ -91,10 +125,144 @@ def communication_update(*, communication, by, reason="", **changes):
 def communication_delete(*, communication, by, reason):
     """Delete a communication; the audit trail keeps its last state and the reason."""
     project = communication.project
+    affected = list(communication.requests.all())
     communication._change_reason = reason
     communication.delete()
-    _communication_log_changed(project)
+    _communication_log_changed(project, affected)
 
 
 def now_minute():
     return timezone.now().replace(second=0, microsecond=0)
+
+
+def _when(request, at, what):
+    """The instant of a status change: now by default; never before opening, never future."""
+    now = now_minute()
+    at = (at or now).replace(second=0, microsecond=0)
+    if at > now + timezone.timedelta(minutes=5):
+        raise ValidationError({"at": f"{what} cannot be in the future."})
+    if at < request.opened_at:
+        raise ValidationError({"at": f"{what} cannot be before the request opened."})
+    last = request.events.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    last_pause = request.pauses.order_by("-started_at").first()
+    floor = max(
+        [t for t in (last, last_pause and (last_pause.ended_at or last_pause.started_at)) if t],
+        default=None,
+    )
+    if floor and at < floor:
+        raise ValidationError({"at": f"{what} cannot be before the request's last change."})
+    return at
+
+
+def _locked(request):
+    return Request.objects.select_for_update().get(pk=request.pk)
+
+
+@transaction.atomic
+def request_pause(*, request, by, reason_category, reason, at=None):
+    """The request now waits on the sponsor: every CDMO clock stops until it resumes."""
+    request = _locked(request)
+    if request.status != Request.Status.OPEN:
+        raise ValidationError("Only an open request can wait on the sponsor.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what the CDMO is waiting for."})
+    at = _when(request, at, "The pause")
+    pause = Pause.objects.create(
+        request=request,
+        sponsor_id=request.sponsor_id,
+        started_at=at,
+        reason_category=reason_category,
+        reason=reason.strip(),
+        started_by=by,
+    )
+    request.status = Request.Status.WAITING_ON_SPONSOR
+    request.save(update_fields=["status"])
+    _clocks_changed(request)
+    return pause
+
+
+def _end_pause(request, by, at):
+    pause = request.pauses.filter(ended_at__isnull=True).first()
+    if pause:
+        if at < pause.started_at:
+            raise ValidationError({"at": "The pause cannot end before it started."})
+        pause.ended_at, pause.ended_by = at, by
+        pause.save(update_fields=["ended_at", "ended_by"])
+
+
+@transaction.atomic
+def request_resume(*, request, by, at=None):
+    """The sponsor has supplied what was missing: the CDMO's clocks run again."""
+    request = _locked(request)
+    if request.status != Request.Status.WAITING_ON_SPONSOR:
+        raise ValidationError("This request is not waiting on the sponsor.")
+    at = _when(request, at, "The end of the pause")
+    _end_pause(request, by, at)
+    request.status = Request.Status.OPEN
+    request.save(update_fields=["status"])
+    _clocks_changed(request)
+    return request
+
+
+@transaction.atomic
+def request_close(*, request, by, kind, at=None, note=""):
+    """Resolve or cancel an open request (ending any pause at the same instant)."""
+    request = _locked(request)
+    if request.status not in Request.OPEN_STATUSES:
+        raise ValidationError("This request is already closed.")
+    at = _when(request, at, "Closing")
+    _end_pause(request, by, at)
+    RequestEvent.objects.create(
+        request=request, sponsor_id=request.sponsor_id, kind=kind, occurred_at=at, note=note, by=by
+    )
+    if kind == RequestEvent.Kind.RESOLVED:
+        request.status, request.resolved_at = Request.Status.RESOLVED, at
+    else:
+        request.status = Request.Status.CANCELLED
+    request.save(update_fields=["status", "resolved_at"])
+    _clocks_changed(request)
+    return request
+
+
+@transaction.atomic
+def request_reopen(*, request, by, at=None, note=""):
+    """Reopen a resolved request: a new resolution clock; earlier results stay."""
+    request = _locked(request)
+    if request.status != Request.Status.RESOLVED:
+        raise ValidationError("Only a resolved request can be reopened.")
+    at = _when(request, at, "Reopening")
+    RequestEvent.objects.create(
+        request=request,
+        sponsor_id=request.sponsor_id,
+        kind=RequestEvent.Kind.REOPENED,
+        occurred_at=at,
+        note=note,
+        by=by,
+    )
+    request.status, request.resolved_at = Request.Status.OPEN, None
+    request.save(update_fields=["status", "resolved_at"])
+    _clocks_changed(request)
+    return request
+
+
+@transaction.atomic
+def request_reclassify(*, request, by, category, priority, note=""):
+    """Change category or priority: running clocks keep their targets, later ones use these."""
+    request = _locked(request)
+    if (category, priority) == (request.category, request.priority):
+        return request
+    at = _when(request, None, "The change")
+    RequestEvent.objects.create(
+        request=request,
+        sponsor_id=request.sponsor_id,
+        kind=RequestEvent.Kind.RECLASSIFIED,
+        occurred_at=at,
+        category=category,
+        priority=priority,
+        note=note,
+        by=by,
+    )
+    request.category, request.priority = category, priority
+    request.save(update_fields=["category", "priority"])
+    _clocks_changed(request)
+    return request

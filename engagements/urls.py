@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import request_views, views
 
 urlpatterns = [
     path("", views.my_work, name="my_work"),
@@ -20,6 +20,8 @@ urlpatterns = [
     path(
         "communications/<int:pk>/delete/", views.communication_delete, name="communication_delete"
     ),
-    path("requests/", views.request_list, name="request_list"),
+    path("requests/", request_views.request_list, name="request_list"),
+    path("requests/<int:pk>/", request_views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/<slug:action>/", request_views.request_action, name="request_action"),
     path("history/<slug:model>/<int:pk>/", views.history, name="history"),
 ]

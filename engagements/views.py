@@ -238,6 +238,9 @@ def project_detail(request, pk):
         partial = "timeline-rows" if before else "timeline"
         return render(request, f"engagements/project_detail.html#{partial}", context)
     context["form"] = _new_log_form(request, project)
+    context["open_requests"] = list(
+        selectors.open_request_list(sponsor=request.sponsor, project=project)
+    )
     return render(request, "engagements/project_detail.html", context)
 
 
@@ -355,17 +358,6 @@ def communication_delete(request, pk):
         "engagements/communication_delete.html",
         {"form": form, "communication": communication, "project": project},
     )
-
-
-@sponsor_view()
-def request_list(request):
-    mine = request.GET.get("mine") == "1"
-    requests = list(
-        selectors.open_request_list(
-            sponsor=request.sponsor, owner=request.user if mine else None, limit=200
-        )
-    )
-    return render(request, "engagements/request_list.html", {"requests": requests, "mine": mine})
 
 
 # Audit trail ---------------------------------------------------------------------------------

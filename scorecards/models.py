@@ -1,6 +1,21 @@
-"""What is computed from the engagement log. Nothing here is typed in by a person."""
+"""What is computed from the engagement log, and the rules it is computed by.
 
+Calendars and SLA policies are configured by sponsor admins (versioned, so editing them never
+moves history); clocks, breaches and notices are computed and never typed in.
+"""
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from accounts.timezones import validate_time_zone
+
+DEFAULT_WEEKLY = [[[540, 1020]]] * 5 + [[], []]  # Mon–Fri 09:00–17:00, minutes of the day
+
+
+def default_weekly():
+    return [list(map(list, day)) for day in DEFAULT_WEEKLY]
 
 
 class ProjectActivity(models.Model):
@@ -32,3 +47,287 @@ class ProjectActivity(models.Model):
 
     def __str__(self):
         return f"activity of project {self.project_id}"
+
+
+class BusinessCalendar(models.Model):
+    """A sponsor's named working calendar: zone, working intervals per weekday, holidays."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    country = models.CharField(max_length=2, blank=True, help_text="Public holidays of, e.g. DE")
+    subdivision = models.CharField(max_length=10, blank=True)
+    # weekday (0 = Monday) -> [[start_minute, end_minute], ...] of local time, 1440 = 24:00
+    weekly = models.JSONField(default=default_weekly)
+    closed_dates = models.JSONField(default=list, blank=True, help_text="ISO dates")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sponsor", "name"], name="calendar_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class SLAPolicy(models.Model):
+    """A named policy; its terms live in versions, effective-dated."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(fields=["sponsor", "name"], name="policy_unique_name"),
+            models.UniqueConstraint(
+                fields=["sponsor"], condition=Q(is_default=True), name="policy_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CalendarKind(models.TextChoices):
+    SITE = "site", "The CDMO site's calendar"
+    SPONSOR = "sponsor", "A sponsor calendar"
+    ALWAYS = "always", "24/7"
+
+
+class PolicyVersion(models.Model):
+    """The terms of a policy from `effective_from` on. Never edited once a request uses it."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    effective_from = models.DateTimeField()
+    calendar_kind = models.CharField(
+        max_length=8, choices=CalendarKind.choices, default=CalendarKind.SITE
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(
+        max_length=200, blank=True, help_text="The quality or service agreement it comes from"
+    )
+    warning_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # [{"after_minutes": 240, "role": "owner" | "admin" | "executive"}, ...]
+    escalation_steps = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["policy", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="policy_version_unique"),
+            models.CheckConstraint(
+                condition=~Q(calendar_kind="sponsor") | Q(calendar__isnull=False),
+                name="policy_version_sponsor_calendar_named",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.policy} v{self.number}"
+
+    def target_for(self, category, priority):
+        """The targets for (category, priority) from prefetched rows, or None."""
+        for target in self.targets.all():
+            if target.category == category and target.priority == priority:
+                return target
+        return None
+
+
+class PolicyTarget(models.Model):
+    """Targets in business minutes for one (category, priority); blank means no clock."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="targets")
+    category = models.CharField(max_length=32)
+    priority = models.CharField(max_length=16)
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    update_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "category", "priority"], name="policy_target_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(first_response_minutes__isnull=True) | Q(first_response_minutes__gt=0))
+                & (Q(next_response_minutes__isnull=True) | Q(next_response_minutes__gt=0))
+                & (Q(update_interval_minutes__isnull=True) | Q(update_interval_minutes__gt=0))
+                & (Q(resolution_minutes__isnull=True) | Q(resolution_minutes__gt=0)),
+                name="policy_target_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.category}/{self.priority}"
+
+
+class ClockKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    UPDATE = "update", "Update interval"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    VOID = "void", "Void"
+    UNTIMED = "untimed", "No target"
+
+
+class Clock(models.Model):
+    """One computed clock of a request, replaced whole on every recompute."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        "engagements.Request", on_delete=models.CASCADE, related_name="clocks"
+    )
+    kind = models.CharField(max_length=16, choices=ClockKind.choices)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True)
+    target_minutes = models.PositiveIntegerField(null=True)
+    due_at = models.DateTimeField(null=True)
+    state = models.CharField(max_length=10, choices=ClockState.choices)
+    used_minutes = models.PositiveIntegerField(default=0)
+    late_minutes = models.PositiveIntegerField(null=True)
+    # Where the outcome counts for compliance: the stop when met, the due time when breached.
+    outcome_at = models.DateTimeField(null=True)
+    warning_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["started_at", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "started_at"], name="clock_unique_start"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], name="clock_running_due", condition=Q(state="running")),
+            models.Index(fields=["sponsor", "outcome_at"], name="clock_outcome"),
+            models.Index(fields=["sponsor", "state", "due_at"], name="clock_open_requests"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def remaining_minutes(self):
+        if self.target_minutes is None:
+            return None
+        return max(self.target_minutes - self.used_minutes, 0)
+
+
+class Breach(models.Model):
+    """A clock that went past its due time. Kept when a recompute withdraws it."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        "engagements.Request", on_delete=models.CASCADE, related_name="breaches"
+    )
+    clock_kind = models.CharField(max_length=16, choices=ClockKind.choices)
+    clock_started_at = models.DateTimeField()
+    breached_at = models.DateTimeField(help_text="The clock's due time, not when it was noticed.")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "breaches"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "clock_kind", "clock_started_at"], name="breach_once_per_clock"
+            )
+        ]
+        indexes = [models.Index(fields=["sponsor", "-breached_at"])]
+
+    def __str__(self):
+        return f"{self.get_clock_kind_display()} breached {self.breached_at:%Y-%m-%d %H:%M}"
+
+
+class NoticeKind(models.TextChoices):
+    WARNING = "warning", "Due soon"
+    BREACH = "breach", "Breached"
+    ESCALATION = "escalation", "Escalation"
+
+
+class Notice(models.Model):
+    """A warning, breach notice or escalation step: scheduled by a recompute, sent once.
+
+    The unique constraint decides "exactly once"; the sweep claims a due notice with a
+    conditional update before it sends anything.
+    """
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        "engagements.Request", on_delete=models.CASCADE, related_name="notices"
+    )
+    clock_kind = models.CharField(max_length=16, choices=ClockKind.choices)
+    clock_started_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=NoticeKind.choices)
+    step = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(max_length=16, default="owner")
+    fire_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True)
+    sent_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "clock_kind", "clock_started_at", "kind", "step"],
+                name="notice_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["fire_at"], name="notice_due", condition=Q(sent_at__isnull=True))
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for request {self.request_id}"
+
+
+class Notification(models.Model):
+    """What a user sees in the app (and gets by e-mail) for a notice."""
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="notifications")
+    request = models.ForeignKey("engagements.Request", on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "user"], name="notification_once_per_user")
+        ]
+        indexes = [models.Index(fields=["user", "sponsor", "read_at"])]
+
+    def __str__(self):
+        return self.subject

@@ -110,6 +110,13 @@ def test_it_opens_a_request_from_an_outbound_ask(manager_client, project):
     assert communication.needs_response
 
 
+def test_it_opens_a_request_the_cdmo_raised_from_an_inbound(manager_client, project):
+    manager_client.post(url(project), form_data(direction="inbound", open_request="on"), **HTMX)
+    request = Request.objects.get()
+    assert request.raised_by_cdmo
+    assert not Communication.objects.get().needs_response
+
+
 def test_it_attaches_an_inbound_answer_to_an_open_request(manager_client, project, open_request):
     manager_client.post(
         url(project), form_data(direction="inbound", requests=[open_request.pk]), **HTMX
@@ -133,11 +140,6 @@ def test_it_attaches_an_inbound_answer_to_an_open_request(manager_client, projec
         ({"direction": "sideways"}, "direction", "Select a valid choice."),
         ({"channel": "pigeon"}, "channel", "Select a valid choice."),
         ({"direction": "inbound", "needs_response": "on"}, "needs_response", "Only a message"),
-        (
-            {"direction": "inbound", "open_request": "on"},
-            "open_request",
-            "log that ask as outbound",
-        ),
         ({"participants": ["999999"]}, "participants", "Select a valid choice."),
         ({"requests": ["abc"]}, "requests", "is not a valid value"),
     ],

@@ -6,10 +6,12 @@ workers and beat.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,23 +37,35 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "simple_history",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "engagements",
     "scorecards",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response and every log line of the request carries its id.
+    "cdmo_portal.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during sign-in into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cdmo_portal.urls"
@@ -88,18 +102,55 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes checks every sign-in (form, admin) against its lockouts before Django checks the
+# password; it authenticates nobody itself.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# ASVS V2.1: length over composition. 12 to 128 characters, any characters (no "must contain a
+# digit" rule, hence no NumericPasswordValidator), common and user-like passwords refused.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
     },
+    {
+        "NAME": "accounts.validators.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in throttling (django-axes, with accounts.throttle on top). A lock is per source: this
+# username from this IP address, so an attacker elsewhere cannot lock the real user out; and an
+# IP address that fails on many usernames (credential stuffing) is locked for all of them.
+AXES_HANDLER = "accounts.throttle.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURE_LIMIT_PER_IP = 20
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_VERBOSE = False  # our "security" log records each failure with its request id
+# Masked in axes' records of failed attempts (it always masks the password).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
+# How many reverse proxies of ours append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Sessions end after 30 minutes without a request, and 12 hours after sign-in whatever happens;
+# accounts.middleware.SessionTimeoutMiddleware enforces both and keeps the stored expiry in step.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+
+# Two-factor sign-in with an authenticator app (TOTP, django-otp).
+OTP_TOTP_ISSUER = "CDMO Portal"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -113,9 +164,26 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the CSRF cookie: pages carry the token (forms, and hx-headers for htmx).
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "cdmo_portal.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Scripts and styles come only from our own files: no inline code, no eval (htmx is told so in
+# base.html), nothing may frame the portal, forms post only to it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # Celery: JSON only, bounded run time, late acks with redelivery when a worker dies.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -147,18 +215,37 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.tasks.sweep_stale_project_activity",
         "schedule": crontab(minute="*/5"),
     },
+    # Breaches are recorded at their due time whenever the sweep runs; running it every
+    # minute keeps notices prompt.
+    "sweep-sla": {"task": "scorecards.tasks.sweep_sla", "schedule": 60.0},
 }
 
 # A communication may be dated at most this far in the future (clock skew between devices).
 COMMUNICATION_FUTURE_TOLERANCE_MINUTES = 5
 
+# Every line carries the id of the request it belongs to (also sent as X-Request-ID). The
+# "security" logger records each refused sign-in, lockout and access refusal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "cdmo_portal.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "security": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 FORM_RENDERER = "cdmo_portal.renderers.PortalFormRenderer"
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -17,13 +17,17 @@ from engagements.models import (
     Communication,
     Contact,
     Membership,
+    Pause,
     Project,
     Request,
+    RequestEvent,
     Role,
     Site,
     Sponsor,
 )
-from scorecards import activity
+from scorecards import activity, recompute
+from scorecards.models import CalendarKind, Notice, PolicyTarget, PolicyVersion, SLAPolicy
+from scorecards.recompute import calendar_snapshot, policy_version_for
 
 DEMO_PASSWORD = "helix-demo-2026"  # noqa: S105 - printed in the README for the demo only
 USERS = [
@@ -147,6 +151,8 @@ class Command(BaseCommand):
             if existing:
                 for model in (Communication, Request, Project, Contact, Site, CDMO, Membership):
                     model.objects.filter(sponsor=existing).delete()
+                for model in (PolicyTarget, PolicyVersion, SLAPolicy):
+                    model.objects.filter(sponsor=existing).delete()
                 existing.delete()
             sponsor = self.seed(random.Random(2026))  # noqa: S311
         self.stdout.write(self.style.SUCCESS(f"Demo sponsor {sponsor} ready."))
@@ -211,12 +217,55 @@ class Command(BaseCommand):
                         start_date=(now - timedelta(days=200 + 30 * number)).date(),
                     )
                 )
+        self.seed_policy(sponsor, users["alice"], now)
         self.seed_log(rng, projects, users, now)
         return sponsor
 
+    def seed_policy(self, sponsor, author, now):
+        """The default SLA policy: targets by priority, from the quality agreement."""
+        policy = SLAPolicy.objects.create(
+            sponsor=sponsor, name="Standard QA terms", is_default=True
+        )
+        version = PolicyVersion.objects.create(
+            sponsor=sponsor,
+            policy=policy,
+            number=1,
+            effective_from=now - timedelta(days=365),
+            calendar_kind=CalendarKind.SITE,
+            source="Quality agreement §7.2 (2025)",
+            warning_lead_minutes=120,
+            escalation_steps=[
+                {"after_minutes": 480, "role": "owner"},
+                {"after_minutes": 960, "role": "admin"},
+                {"after_minutes": 2400, "role": "executive"},
+            ],
+            created_by=author,
+        )
+        day = 480
+        terms = {  # first response, next response, update interval, resolution
+            "urgent": (240, 240, day, 3 * day),
+            "high": (day, day, 2 * day, 5 * day),
+            "normal": (2 * day, 2 * day, 5 * day, 10 * day),
+            "low": (5 * day, 5 * day, None, None),
+        }
+        PolicyTarget.objects.bulk_create(
+            PolicyTarget(
+                sponsor=sponsor,
+                version=version,
+                category=category,
+                priority=priority,
+                first_response_minutes=first,
+                next_response_minutes=following,
+                update_interval_minutes=update,
+                resolution_minutes=resolution,
+            )
+            for category in Request.Category.values
+            for priority, (first, following, update, resolution) in terms.items()
+        )
+
     def seed_log(self, rng, projects, users, now):
         """A few hundred communications over six months, with asks and answers."""
-        communications, links = [], []
+        communications, links, requests = [], [], []
         for project in projects:
             contacts = list(project.cdmo.contacts.all())
             moment = now - timedelta(days=180) + timedelta(hours=rng.randint(0, 72))
@@ -235,6 +284,7 @@ class Command(BaseCommand):
                     logged_by=project.owner,
                     logged_at=moment + timedelta(minutes=rng.randint(1, 90)),
                 )
+                version = policy_version_for(project, moment)
                 request = Request.objects.create(
                     project=project,
                     title=opener.subject,
@@ -242,7 +292,26 @@ class Command(BaseCommand):
                     category=rng.choice(Request.Category.values),
                     priority=rng.choice(["normal", "normal", "high", "low", "urgent"]),
                     opened_by=project.owner,
+                    policy_version=version,
+                    calendar_snapshot=calendar_snapshot(version, project),
                 )
+                requests.append(request)
+                if rng.random() < 0.12:
+                    # The CDMO had to wait on us for a while (documents, a decision...).
+                    pause_start = moment + timedelta(hours=rng.randint(1, 20))
+                    pause_end = pause_start + timedelta(hours=rng.randint(4, 60))
+                    Pause.objects.create(
+                        request=request,
+                        started_at=pause_start,
+                        ended_at=pause_end if pause_end < now else None,
+                        reason_category=rng.choice(Pause.Reason.values),
+                        reason="Waiting for our batch records and a decision on the spec.",
+                        started_by=project.owner,
+                        ended_by=project.owner if pause_end < now else None,
+                    )
+                    if pause_end >= now:
+                        request.status = Request.Status.WAITING_ON_SPONSOR
+                        request.save()
                 communications.append(opener)
                 links.append((opener, request, contacts[:1]))
                 answered = rng.random() < 0.85
@@ -268,7 +337,17 @@ class Command(BaseCommand):
                         request.resolved_at = answer_at + timedelta(hours=rng.randint(1, 48))
                         if request.resolved_at > now:
                             request.resolved_at = now
+                        pause = request.pauses.filter(ended_at__isnull=True).first()
+                        if pause:
+                            pause.ended_at = max(request.resolved_at, pause.started_at)
+                            pause.save()
                         request.save()
+                        RequestEvent.objects.create(
+                            request=request,
+                            kind=RequestEvent.Kind.RESOLVED,
+                            occurred_at=request.resolved_at,
+                            by=project.owner,
+                        )
                 moment += timedelta(hours=rng.randint(140, 380))
         bulk_create_with_history(communications, Communication, default_user=users["maria"])
         saved = {
@@ -292,3 +371,9 @@ class Command(BaseCommand):
         for project in projects:
             activity.mark_stale(project)
             activity.recompute(project.pk)
+        for request in requests:
+            recompute.recompute(request.pk, now)
+        # Six months of history would otherwise send six months of alerts on the first sweep.
+        Notice.objects.filter(request__in=requests, fire_at__lte=now).update(
+            claimed_at=now, sent_at=now
+        )

@@ -1,0 +1,74 @@
+"""Who a request comes from, and the security log: one line per refused sign-in or access.
+
+Each line says what happened, when (UTC, server clock), to which user and sponsor, from which IP
+address and in which request — and never a secret: no password, no session key, no CSRF token,
+no one-time code. Values typed by the client (a username, an Origin) are cut short and stripped
+of control characters so that they cannot forge log lines.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+
+logger = logging.getLogger("security")
+
+MAX_VALUE_LENGTH = 150
+
+
+def client_ip(request):
+    """The client's IP address: REMOTE_ADDR, or what our own proxies put in X-Forwarded-For.
+
+    Only the last TRUSTED_PROXY_COUNT entries of X-Forwarded-For were written by proxies we run;
+    anything to their left is whatever the client chose to send, so it is never trusted. Also
+    django-axes' notion of the client (AXES_CLIENT_IP_CALLABLE), so locks and logs agree.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def log_event(request, event, *, level=logging.WARNING, user=None, sponsor=None, **details):
+    """Write one security event for this request; `details` must never hold a secret."""
+    fields = {
+        "event": event,
+        "at": timezone.now().isoformat(timespec="seconds"),
+        "user": _clean(user if user is not None else _username(request)),
+        "sponsor": _clean(sponsor if sponsor is not None else _sponsor_slug(request)),
+        "ip": _clean(client_ip(request)),
+        "request_id": getattr(request, "request_id", "-"),
+        "method": request.method,
+        "path": _clean(request.path),
+        **{key: _clean(value) for key, value in details.items()},
+    }
+    message = " ".join(f"{key}={_quoted(value)}" for key, value in fields.items())
+    logger.log(level, message, extra={"security": fields})
+
+
+def _username(request):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.get_username()
+    return "-"
+
+
+def _sponsor_slug(request):
+    sponsor = getattr(request, "sponsor", None)
+    if sponsor is not None:
+        return sponsor.slug
+    match = getattr(request, "resolver_match", None)
+    return (match.kwargs.get("sponsor_slug") if match else None) or "-"
+
+
+def _clean(value):
+    text = "-" if value in (None, "") else str(value)
+    return "".join(c if c.isprintable() else "?" for c in text)[:MAX_VALUE_LENGTH]
+
+
+def _quoted(value):
+    return json.dumps(value) if (" " in value or '"' in value) else value

@@ -1,0 +1,182 @@
+"""Request pages: one ask with its clocks, pauses and thread; the open-requests list."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
+
+from scorecards import clock as business_clock
+from scorecards.models import Clock
+from scorecards.recompute import calendar_from
+
+from . import selectors, services
+from .access import WRITE, get_scoped_or_404, sponsor_view
+from .forms import PauseForm, ReclassifyForm, StatusChangeForm
+from .models import Request, RequestEvent
+
+STATE_FILTERS = {
+    "": "All open",
+    "running": "Running",
+    "paused": "Paused",
+    "breached": "Breached",
+    "due_soon": "Due within",
+}
+
+
+@sponsor_view()
+@vary_on_headers("HX-Request")
+def request_list(request):
+    """Open requests across the sponsor's projects, soonest due first (overdue on top)."""
+    state = request.GET.get("state", "")
+    state = state if state in STATE_FILTERS else ""
+    try:
+        hours = max(1, min(int(request.GET.get("hours", "24")), 24 * 30))
+    except ValueError:
+        hours = 24
+    mine = request.GET.get("mine") == "1"
+    now = timezone.now()
+    queryset = selectors.open_request_list(
+        sponsor=request.sponsor, owner=request.user if mine else None
+    )
+    if state == "running":
+        queryset = queryset.filter(status=Request.Status.OPEN, clocks__state="running").distinct()
+    elif state == "paused":
+        queryset = queryset.filter(status=Request.Status.WAITING_ON_SPONSOR)
+    elif state == "breached":
+        queryset = queryset.filter(breached_open__gt=0)
+    elif state == "due_soon":
+        queryset = queryset.filter(
+            clocks__state="running", clocks__due_at__lte=now + timedelta(hours=hours)
+        ).distinct()
+    rows = list(queryset[:200])
+    context = {
+        "requests": rows,
+        "state": state,
+        "states": STATE_FILTERS,
+        "hours": hours,
+        "mine": mine,
+        "now": now,
+    }
+    template = "engagements/request_list.html"
+    if request.htmx and not request.htmx.history_restore_request:
+        template += "#request-table"
+    return render(request, template, context)
+
+
+@sponsor_view()
+def request_detail(request, pk):
+    ask = get_scoped_or_404(
+        request,
+        Request.objects.select_related(
+            "project", "project__cdmo", "project__owner", "policy_version__policy", "opened_by"
+        ),
+        pk=pk,
+    )
+    clocks = list(Clock.objects.filter(request=ask).order_by("started_at", "kind"))
+    pauses = list(ask.pauses.select_related("started_by", "ended_by"))
+    now = business_clock.truncate(timezone.now())
+    calendar = calendar_from(ask.calendar_snapshot)
+    pause_spans = [(p.started_at, p.ended_at) for p in pauses]
+    for item in clocks:
+        if item.stopped_at is None:  # still counting: minutes so far are read live
+            item.used_minutes = business_clock.working_minutes(
+                calendar, item.started_at, now, pause_spans
+            )
+        # Past due and still open: how late so far, in business time.
+        if item.state == "breached" and item.stopped_at is None and item.due_at:
+            item.late_so_far = business_clock.working_minutes(
+                calendar, item.due_at, now, pause_spans
+            )
+    sponsor_wait = sum(
+        business_clock.working_minutes(calendar, p.started_at, p.ended_at or now) for p in pauses
+    )
+    context = {
+        "ask": ask,
+        "clocks": clocks,
+        "pauses": pauses,
+        "sponsor_wait": sponsor_wait,
+        "events": list(ask.events.select_related("by")),
+        "thread": list(
+            ask.communications.select_related("logged_by").order_by("occurred_at", "id")
+        ),
+        "breaches": list(ask.breaches.order_by("breached_at")),
+        "calendar": ask.calendar_snapshot,
+        "pause_form": PauseForm(),
+        "status_form": StatusChangeForm(),
+        "reclassify_form": ReclassifyForm(
+            initial={"category": ask.category, "priority": ask.priority}
+        ),
+    }
+    return render(request, "engagements/request_detail.html", context)
+
+
+ACTIONS = {"pause", "resume", "resolve", "cancel", "reopen", "reclassify"}
+
+
+@sponsor_view(WRITE)
+def request_action(request, pk, action):
+    """Change a request's status; errors come back as a message, nothing half-written."""
+    ask = get_scoped_or_404(request, Request, pk=pk)  # a foreign id is 404 whatever the method
+    if action not in ACTIONS:
+        raise Http404("Not found.")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form_class = {"pause": PauseForm, "reclassify": ReclassifyForm}.get(action, StatusChangeForm)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {error}" if label else error)
+        return redirect("request_detail", request.sponsor.slug, ask.pk)
+    data = form.cleaned_data
+    try:
+        if action == "pause":
+            services.request_pause(
+                request=ask,
+                by=request.user,
+                reason_category=data["reason_category"],
+                reason=data["reason"],
+                at=data.get("at"),
+            )
+        elif action == "resume":
+            services.request_resume(request=ask, by=request.user, at=data.get("at"))
+        elif action in ("resolve", "cancel"):
+            kind = (
+                RequestEvent.Kind.RESOLVED if action == "resolve" else RequestEvent.Kind.CANCELLED
+            )
+            services.request_close(
+                request=ask, by=request.user, kind=kind, at=data.get("at"), note=data["note"]
+            )
+        elif action == "reopen":
+            services.request_reopen(
+                request=ask, by=request.user, at=data.get("at"), note=data["note"]
+            )
+        else:
+            services.request_reclassify(
+                request=ask,
+                by=request.user,
+                category=data["category"],
+                priority=data["priority"],
+                note=data["note"],
+            )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _DONE[action])
+    return redirect("request_detail", request.sponsor.slug, ask.pk)
+
+
+_DONE = {
+    "pause": "Paused: the CDMO's clocks stop until you resume.",
+    "resume": "Resumed: the CDMO's clocks run again.",
+    "resolve": "Resolved.",
+    "cancel": "Cancelled.",
+    "reopen": "Reopened: a new resolution clock is running.",
+    "reclassify": "Category and priority saved; clocks that start from now use them.",
+}
