@@ -2,6 +2,7 @@
 
 import zoneinfo
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,3 +98,42 @@ def test_it_tells_a_user_without_membership_to_ask_an_admin(client, db):
 
     client.force_login(UserFactory())
     assert "not a member of any sponsor" in client.get(reverse("home")).content.decode()
+
+
+def test_the_nightly_task_deletes_expired_sessions(db):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.tasks import clear_expired_sessions
+
+    Session.objects.create(
+        session_key="old", session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    Session.objects.create(
+        session_key="live", session_data="", expire_date=timezone.now() + timedelta(days=1)
+    )
+    clear_expired_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+@pytest.mark.worker
+@pytest.mark.xdist_group("worker")
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_the_session_cleanup():
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from accounts.tasks import clear_expired_sessions
+
+    from .test_project_activity import real_worker, wait_until
+
+    Session.objects.create(
+        session_key="stale", session_data="", expire_date=timezone.now() - timedelta(days=1)
+    )
+    with real_worker():
+        clear_expired_sessions.delay()
+        assert wait_until(lambda: not Session.objects.filter(session_key="stale").exists())

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE = {
     # Breaches are recorded at their due time whenever the sweep runs; running it every
     # minute keeps notices prompt.
     "sweep-sla": {"task": "scorecards.tasks.sweep_sla", "schedule": 60.0},
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=17),
+    },
 }
 
 # A communication may be dated at most this far in the future (clock skew between devices).

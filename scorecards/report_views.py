@@ -1,0 +1,276 @@
+"""The SLA attainment report: the page (with its HTMX-swapped report), and its CSV exports."""
+
+import csv
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
+
+from engagements.access import sponsor_view
+
+from . import attainment as report
+from .models import ClockKind
+
+
+class AttainmentFilterForm(forms.Form):
+    """The period (a preset, or custom dates in the user's time zone) and the grouping."""
+
+    period = forms.ChoiceField(label="Period", choices=list(report.PRESETS.items()), required=False)
+    start = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    group = forms.ChoiceField(
+        label="Group by",
+        choices=[(name, grouping.label) for name, grouping in report.GROUPINGS.items()],
+        required=False,
+    )
+
+    def __init__(self, data, *, today, zone):
+        super().__init__(data)
+        self.today, self.zone = today, zone
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        preset = data.get("period") or ""
+        if not preset:  # dates alone (a hand-made link) mean those dates
+            preset = "custom" if data.get("start") or data.get("end") else report.DEFAULT_PRESET
+        if preset == "custom":
+            problems = report.custom_period_problems(data.get("start"), data.get("end"), self.today)
+            if problems:
+                raise forms.ValidationError(problems)
+            data["report_period"] = report.Period(data["start"], data["end"], self.zone, preset)
+        else:
+            data["report_period"] = report.preset_period(preset, today=self.today, zone=self.zone)
+        data["period"] = preset
+        data["group"] = data.get("group") or report.DEFAULT_GROUPING
+        return data
+
+    def query(self):
+        """The canonical query string of a valid form: defaults left out, dates only if custom."""
+        data = self.cleaned_data
+        params = {}
+        if data["period"] != report.DEFAULT_PRESET:
+            params["period"] = data["period"]
+        if data["period"] == "custom":
+            params["start"] = data["start"].isoformat()
+            params["end"] = data["end"].isoformat()
+        if data["group"] != report.DEFAULT_GROUPING:
+            params["group"] = data["group"]
+        return urlencode(params)
+
+
+def _filter_form(request):
+    now = timezone.now()
+    return AttainmentFilterForm(
+        request.GET or None,
+        today=timezone.localdate(now),
+        zone=timezone.get_current_timezone(),
+    ), now
+
+
+def _report_for(form, sponsor, now):
+    """The report of a bound-or-empty form; an unbound form shows the defaults."""
+    if not form.is_bound:
+        form = AttainmentFilterForm({}, today=form.today, zone=form.zone)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    return form, report.attainment(
+        sponsor=sponsor, period=data["report_period"], grouping=data["group"], now=now
+    )
+
+
+@sponsor_view()
+@vary_on_headers("HX-Request")
+def attainment(request):
+    """Met, breached and compliance per group for a period: the governance-meeting table."""
+    form, now = _filter_form(request)
+    form, result = _report_for(form, request.sponsor, now)
+    query = form.query() if result else ""
+    if result:  # the form shows what was applied: the preset's dates, the chosen grouping
+        period = result.period
+        form = AttainmentFilterForm(
+            {
+                "period": period.preset,
+                "start": period.first_day.isoformat(),
+                "end": period.last_day.isoformat(),
+                "group": result.grouping.name,
+            },
+            today=form.today,
+            zone=form.zone,
+        )
+        form.is_valid()
+    context = {
+        "form": form,
+        "report": result,
+        "query": query,
+        "kinds": ClockKind.choices,
+        "time_zone": timezone.get_current_timezone_name(),
+    }
+    template = "scorecards/attainment.html"
+    partial = request.htmx and not request.htmx.history_restore_request
+    if partial:
+        template += "#report"
+    response = render(request, template, context)
+    if partial and result:
+        url = reverse("attainment", args=[request.sponsor.slug])
+        push_url(response, f"{url}?{query}" if query else url)
+    return response
+
+
+# CSV exports -----------------------------------------------------------------------------
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A value for a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(rows, filename, *, stream=False):
+    writer = csv.writer(_Echo())
+    lines = (writer.writerow([csv_cell(cell) for cell in row]) for row in rows)
+    if stream:
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _bad_request(form):
+    problems = [error for errors in form.errors.values() for error in errors]
+    return HttpResponseBadRequest(
+        "The period or grouping is not valid: " + " ".join(problems),
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _period_slug(period):
+    return f"{period.first_day.isoformat()}-to-{period.last_day.isoformat()}"
+
+
+def _one_decimal(value):
+    return "" if value is None else round(value, 1)
+
+
+@sponsor_view()
+def attainment_csv(request):
+    """The attainment table as CSV: one row per group, then the total."""
+    form, now = _filter_form(request)
+    form, result = _report_for(form, request.sponsor, now)
+    if result is None:
+        return _bad_request(form)
+    kinds = [kind for kind, _ in ClockKind.choices]
+    header = [result.grouping.label, "Detail", "Met", "Breached", "Compliance %"]
+    for kind in kinds:
+        header += [f"{kind} met", f"{kind} breached", f"{kind} compliance %"]
+    header += [
+        "Sponsor wait h",
+        "FRT requests",
+        "FRT median h",
+        "FRT median is a lower bound",
+        "FRT p90 h",
+        "FRT p90 is a lower bound",
+    ]
+
+    def line(row, label, detail):
+        cells = [label, detail, row.pooled.met, row.pooled.breached]
+        cells.append(_one_decimal(row.pooled.compliance))
+        for kind in kinds:
+            tally = row.kinds[kind]
+            cells += [tally.met, tally.breached, _one_decimal(tally.compliance)]
+        median, p90 = row.frt_median, row.frt_p90
+        cells += [
+            _one_decimal(row.sponsor_wait_hours),
+            row.frt_count,
+            _one_decimal(median and median.hours),
+            "yes" if median and median.at_least else "",
+            _one_decimal(p90 and p90.hours),
+            "yes" if p90 and p90.at_least else "",
+        ]
+        return cells
+
+    rows = [header]
+    for row in result.rows:
+        detail = " · ".join(part for part in (row.name, row.detail) if part)
+        rows.append(line(row, row.label, detail))
+    rows.append(line(result.total, "All", ""))
+    name = result.grouping.name
+    filename = f"{request.sponsor.slug}-sla-attainment-by-{name}-{_period_slug(result.period)}.csv"
+    return _csv_response(rows, filename)
+
+
+CLOCK_HEADER = [
+    "Request id",
+    "Request title",
+    "Project code",
+    "CDMO",
+    "Category",
+    "Priority",
+    "Clock kind",
+    "Started",
+    "Stopped",
+    "Due",
+    "State",
+    "Target minutes",
+    "Used minutes",
+    "Late minutes",
+    "Outcome at",
+    "Counted as",
+    "Counted at",
+]
+_TIMES = {index for index, name in enumerate(report.CLOCK_COLUMNS) if name.endswith("_at")} | {
+    report.CLOCK_COLUMNS.index("due_at")
+}
+_STOPPED = report.CLOCK_COLUMNS.index("stopped_at")
+_USED = report.CLOCK_COLUMNS.index("used_minutes")
+
+
+def _clock_line(values, zone):
+    cells = list(values)
+    for index in _TIMES:
+        if cells[index] is not None:
+            cells[index] = timezone.localtime(cells[index], zone).isoformat(timespec="minutes")
+    if values[_STOPPED] is None:  # still open: minutes so far are not stored, only read live
+        cells[_USED] = None
+    return cells
+
+
+@sponsor_view()
+def attainment_clocks_csv(request):
+    """Every clock the table counts, one row each, in the order they counted."""
+    form, now = _filter_form(request)
+    form, result = _report_for(form, request.sponsor, now)
+    if result is None:
+        return _bad_request(form)
+    clocks = report.counted_clocks(sponsor=request.sponsor, period=result.period, now=now)
+    zone = timezone.get_current_timezone()  # the rows are written after the view returns
+    lines = (_clock_line(values, zone) for values in clocks.iterator(chunk_size=2000))
+    filename = f"{request.sponsor.slug}-sla-clocks-{_period_slug(result.period)}.csv"
+    return _csv_response(_chain([CLOCK_HEADER], lines), filename, stream=True)
+
+
+def _chain(first, rest):
+    yield from first
+    yield from rest
