@@ -74,6 +74,16 @@ CDMOS = [
         ("Hyderabad", "IN", "TG", "Asia/Kolkata"),
     ),
 ]
+# Hours a CDMO takes to answer, drawn per ask: from prompt (Alpine) to slow (Northbay), so the
+# SLA figures of the demo tell CDMOs apart.
+RESPONSIVENESS = [
+    [1, 2, 3, 4, 6, 20],
+    [2, 4, 6, 20, 26, 30],
+    [3, 5, 20, 30, 50, 70],
+    [2, 20, 30, 50, 96, 160],
+    [4, 6, 22, 28, 50],
+    [20, 50, 96, 160, 200],
+]
 CONTACT_ROLES = [
     ("Project Manager", "Project management"),
     ("QA Lead", "Quality assurance"),
@@ -266,8 +276,10 @@ class Command(BaseCommand):
     def seed_log(self, rng, projects, users, now):
         """A few hundred communications over six months, with asks and answers."""
         communications, links, requests = [], [], []
+        names = [name for name, *_ in CDMOS]
         for project in projects:
             contacts = list(project.cdmo.contacts.all())
+            delays = RESPONSIVENESS[names.index(project.cdmo.name)]
             moment = now - timedelta(days=180) + timedelta(hours=rng.randint(0, 72))
             while moment < now - timedelta(hours=2):
                 n = rng.randint(1, 99)
@@ -315,7 +327,7 @@ class Command(BaseCommand):
                 communications.append(opener)
                 links.append((opener, request, contacts[:1]))
                 answered = rng.random() < 0.85
-                answer_at = moment + timedelta(hours=rng.choice([2, 5, 20, 30, 50, 96, 160]))
+                answer_at = moment + timedelta(hours=rng.choice(delays))
                 if answered and answer_at < now:
                     reply = Communication(
                         project=project,
