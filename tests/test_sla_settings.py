@@ -168,3 +168,15 @@ def test_making_a_policy_the_default_moves_the_flag(admin_client, sponsor):
     second.refresh_from_db()
     assert (first.is_default, second.is_default) == (False, True)
     assert second.history.count() == 2  # audited, not a silent bulk update
+
+
+def test_the_preview_shows_working_hours_in_the_calendars_zone(admin_client, sponsor, admin_user):
+    admin_user.time_zone = "Asia/Tokyo"
+    admin_user.save()
+    admin_client.post(
+        u(sponsor, "calendar_new"),
+        {"name": "Basel", "time_zone": "Europe/Zurich", "country": "CH", **WEEK},
+    )
+    calendar = BusinessCalendar.objects.get()
+    body = admin_client.get(u(sponsor, "calendar_detail", calendar.pk)).content.decode()
+    assert "09:00–17:00" in body  # Zurich hours, not the admin's Tokyo clock
