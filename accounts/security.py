@@ -10,6 +10,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 logger = logging.getLogger("security")
@@ -31,6 +32,23 @@ def client_ip(request):
         if len(hops) >= proxies:
             return hops[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def client_username(request, credentials=None):
+    """The username a sign-in attempt names, as django-axes records and compares it
+    (AXES_USERNAME_CALLABLE).
+
+    Cut to the longest username an account can have, so that a megabyte typed into the form
+    cannot overflow axes' 255-character column (a 500 before this), and without NUL bytes,
+    which PostgreSQL refuses in text. No real account is merged with another by the cut.
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD) if source else None
+    if username is None:
+        return None
+    user_model = get_user_model()
+    longest = user_model._meta.get_field(user_model.USERNAME_FIELD).max_length
+    return str(username).replace("\x00", "")[:longest]
 
 
 def log_event(request, event, *, level=logging.WARNING, user=None, sponsor=None, **details):

@@ -1,15 +1,20 @@
 """Reading the audit trail: each recorded version of a record and what changed from the last.
 
-Versions are written by django-simple-history on every save and delete through the ORM
-(forms, admin, services, commands, tasks); `history_change_reason` keeps the reason a
-deletion was made for.
+Versions are written on every write path (engagements.trail); `history_change_reason` keeps
+the reason for a deletion or for an edit of a closed record, after the name of the system
+process that wrote, if one did ("task:sweep_sla: ...").
 """
 
+import csv
+import io
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
+
+from .trail import split_reason
 
 ACTIONS = {"+": "Created", "~": "Changed", "-": "Deleted"}
 HIDDEN_FIELDS = {"updated_at"}
@@ -28,7 +33,14 @@ class HistoryEntry:  # one version: when, what kind of change, by whom, why, and
     action: str
     actor: object
     reason: str
+    process: str = ""  # the command or task that wrote, when no person did
     changes: list = field(default_factory=list)
+
+    @property
+    def who(self):
+        if self.actor is not None:
+            return str(self.actor)
+        return f"system ({self.process})" if self.process else "system"
 
 
 class Names:
@@ -59,7 +71,7 @@ def _display(model, name, value, names):
     if value is None or value == "" or value == []:
         return "—"
     model_field = model._meta.get_field(name)
-    if isinstance(value, list):  # many-to-many: rows of the through table, as dicts
+    if model_field.many_to_many:  # rows of the through table, as dicts
         own = model._meta.model_name
         ids = sorted(v for row in value for k, v in row.items() if k != own)
         return ", ".join(names(model_field.related_model, ids))
@@ -71,6 +83,8 @@ def _display(model, name, value, names):
         return "Yes" if value else "No"
     if isinstance(value, datetime):
         return date_format(timezone.localtime(value), "j M Y, H:i")
+    if isinstance(value, list | dict):  # a JSON field: a calendar's week, escalation steps
+        return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
@@ -106,11 +120,13 @@ def record_history(*, model, sponsor, pk):
     )
     entries, names = [], Names()
     for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):
+        process, reason = split_reason(newer.history_change_reason)
         entry = HistoryEntry(
             at=newer.history_date,
             action=ACTIONS.get(newer.history_type, newer.history_type),
             actor=newer.history_user,
-            reason=newer.history_change_reason or "",
+            reason=reason,
+            process=process,
         )
         if newer.history_type == "+":
             entry.changes = _initial_values(model, newer, names)
@@ -128,3 +144,37 @@ def record_history(*, model, sponsor, pk):
                 )
         entries.append(entry)
     return entries
+
+
+CSV_COLUMNS = ["when (UTC)", "who", "action", "field", "old", "new", "reason"]
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """The cell as text, quoted with a leading ' when a spreadsheet would read a formula."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _who_for_export(entry):
+    user = entry.actor
+    if user is None:
+        return entry.who
+    name = user.get_full_name()
+    return f"{name} ({user.username})" if name else user.username
+
+
+def history_csv(entries):
+    """The trail as CSV: one line per changed field (one per version without fields)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        when = entry.at.astimezone(UTC).isoformat(timespec="seconds")
+        head = [when, _who_for_export(entry), entry.action]
+        changes = entry.changes or [Change("", "", "")]
+        for change in changes:
+            row = [*head, change.field, change.old, change.new, entry.reason]
+            writer.writerow([csv_safe(cell) for cell in row])
+    return out.getvalue()

@@ -1,6 +1,6 @@
 """Django forms for the engagement log and the portfolio. Querysets are scoped by the caller."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django import forms
 from django.conf import settings
@@ -27,12 +27,26 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# Earlier than this is a mistyped year, not history the portal holds. Year 1 in a zone east of
+# UTC does not even survive the conversion to UTC: PostgreSQL stores it as 1 BC, which Python
+# cannot read back (a 500 on every page showing it), and the SLA sweep failed on it.
+EARLIEST_ENTRY = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_FILTER_DATE = date(2100, 12, 31)
+
+
 def refuse_future(value, what="This"):
     tolerance = timedelta(minutes=settings.COMMUNICATION_FUTURE_TOLERANCE_MINUTES)
     if value and value > timezone.now() + tolerance:
         raise forms.ValidationError(
             f"{what} is in the future; log interactions once they have happened."
         )
+
+
+def refuse_implausible(value, what="This"):
+    """Refuse a time in the future (beyond clock skew) or before 2000."""
+    refuse_future(value, what)
+    if value and value < EARLIEST_ENTRY:
+        raise forms.ValidationError(f"{what} is before 2000; check the year.")
 
 
 class CommunicationForm(forms.ModelForm):
@@ -98,13 +112,21 @@ class CommunicationForm(forms.ModelForm):
             )
             for name in ("open_request", "request_category", "request_priority"):
                 del self.fields[name]
+            if self.instance.is_closed:
+                self.fields["reason"] = forms.CharField(
+                    max_length=500,
+                    label="Reason for the change",
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                    help_text="It belongs to closed requests only; the audit trail keeps why "
+                    "it changed.",
+                )
         self.fields["requests"].queryset = open_requests.distinct()
         self.fields["summary"].max_length = Communication.SUMMARY_MAX_LENGTH
         self.fields["direction"].choices = Communication.Direction.choices
 
     def clean_occurred_at(self):
         occurred_at = self.cleaned_data["occurred_at"]
-        refuse_future(occurred_at, "That time")
+        refuse_implausible(occurred_at, "That time")
         return occurred_at.replace(second=0, microsecond=0)
 
     def clean(self):
@@ -158,6 +180,19 @@ class TimelineFilterForm(forms.Form):
         # The log form on the same page has channel and direction fields too.
         kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
+
+    def _plausible_date(self, name):
+        # Year 1 or 9999 in the user's zone does not survive the conversion to UTC (SQLite).
+        day = self.cleaned_data.get(name)
+        if day and not EARLIEST_ENTRY.date() <= day <= LATEST_FILTER_DATE:
+            raise forms.ValidationError("Choose a date between 2000 and 2100.")
+        return day
+
+    def clean_since(self):
+        return self._plausible_date("since")
+
+    def clean_until(self):
+        return self._plausible_date("until")
 
 
 class CDMOForm(forms.ModelForm):
@@ -281,8 +316,14 @@ class StatusChangeForm(forms.Form):
 
     def clean_at(self):
         at = self.cleaned_data.get("at")
-        refuse_future(at, "That time")
+        refuse_implausible(at, "That time")
         return at
+
+
+class ReopenForm(StatusChangeForm):
+    """Reopening changes a closed request: the note is its reason, kept in the trail."""
+
+    note = forms.CharField(max_length=500, label="Reason")
 
 
 class PauseForm(StatusChangeForm):

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
 from accounts.timezones import validate_time_zone
+
+from .trail import AuditedQuerySet, AuditedRecords
 
 
 class Sponsor(models.Model):
@@ -21,7 +22,8 @@ class Sponsor(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -48,7 +50,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         constraints = [
@@ -68,9 +71,16 @@ class Membership(models.Model):
         return self.role == Role.ADMIN
 
 
-class SponsorQuerySet(models.QuerySet):
+class SponsorQuerySet(AuditedQuerySet):
     def for_sponsor(self, sponsor):
         return self.filter(sponsor=sponsor)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """As on save(): each row takes its parent's sponsor and is checked against its parents."""
+        objs = list(objs)
+        for obj in objs:
+            obj.check_sponsor()
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class SponsorOwned(models.Model):
@@ -89,11 +99,15 @@ class SponsorOwned(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self.check_sponsor()
+        super().save(*args, **kwargs)
+
+    def check_sponsor(self):
+        """Copy the sponsor from the parent when it is missing, then check every parent."""
         if self.sponsor_id is None and self.sponsor_parent:
             parent = getattr(self, self.sponsor_parent)
             self.sponsor_id = parent.sponsor_id
         self.check_same_sponsor()
-        super().save(*args, **kwargs)
 
     def check_same_sponsor(self):
         """Refuse a row whose parents belong to another sponsor."""
@@ -131,7 +145,7 @@ class CDMO(SponsorOwned):
     notes = models.TextField(blank=True, max_length=10000)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         verbose_name = "CDMO"
@@ -162,7 +176,7 @@ class Site(SponsorOwned):
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
 
     sponsor_parent = "cdmo"
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -188,7 +202,7 @@ class Contact(SponsorOwned):
     )
 
     sponsor_parent = "cdmo"
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -244,9 +258,11 @@ class Project(SponsorOwned):
         related_name="owned_projects",
         help_text="The sponsor's project manager.",
     )
+    # PROTECT, not SET_NULL: Django's SET_NULL is an UPDATE without a version, so the project
+    # names another contact first (a change its trail keeps).
     spoc = models.ForeignKey(
         Contact,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="spoc_of",
@@ -266,7 +282,7 @@ class Project(SponsorOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     sponsor_parent = "cdmo"
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["name"]
@@ -353,7 +369,10 @@ class Request(SponsorOwned):
     created_at = models.DateTimeField(auto_now_add=True)
 
     sponsor_parent = "project"
-    history = HistoricalRecords(excluded_fields=["clocks_stale", "clocks_fingerprint"])
+    # Derived from the facts by scorecards.recompute: outside the trail, written only through
+    # Request.objects.update_computed().
+    computed_fields = ("clocks_stale", "clocks_fingerprint")
+    history = AuditedRecords(excluded_fields=list(computed_fields))
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -415,7 +434,7 @@ class Communication(SponsorOwned):
     updated_at = models.DateTimeField(auto_now=True)
 
     sponsor_parent = "project"
-    history = HistoricalRecords(m2m_fields=[participants, requests])
+    history = AuditedRecords(m2m_fields=[participants, requests])
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -442,6 +461,12 @@ class Communication(SponsorOwned):
     @property
     def is_inbound(self):
         return self.direction == self.Direction.INBOUND
+
+    @property
+    def is_closed(self):
+        """Attached only to closed requests: changing it needs a reason, kept in the trail."""
+        statuses = [request.status for request in self.requests.all()]
+        return bool(statuses) and not any(s in Request.OPEN_STATUSES for s in statuses)
 
     @property
     def is_backdated(self):
@@ -473,7 +498,7 @@ class Pause(SponsorOwned):
     )
 
     sponsor_parent = "request"
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -509,7 +534,7 @@ class RequestEvent(SponsorOwned):
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     sponsor_parent = "request"
-    history = HistoricalRecords()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["occurred_at", "id"]

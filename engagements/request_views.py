@@ -15,7 +15,7 @@ from scorecards.recompute import calendar_from
 
 from . import selectors, services
 from .access import WRITE, get_scoped_or_404, sponsor_view
-from .forms import PauseForm, ReclassifyForm, StatusChangeForm
+from .forms import PauseForm, ReclassifyForm, ReopenForm, StatusChangeForm
 from .models import Request, RequestEvent
 
 STATE_FILTERS = {
@@ -107,6 +107,7 @@ def request_detail(request, pk):
         "calendar": ask.calendar_snapshot,
         "pause_form": PauseForm(),
         "status_form": StatusChangeForm(),
+        "reopen_form": ReopenForm(),
         "reclassify_form": ReclassifyForm(
             initial={"category": ask.category, "priority": ask.priority}
         ),
@@ -125,7 +126,9 @@ def request_action(request, pk, action):
         raise Http404("Not found.")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form_class = {"pause": PauseForm, "reclassify": ReclassifyForm}.get(action, StatusChangeForm)
+    form_class = {"pause": PauseForm, "reopen": ReopenForm, "reclassify": ReclassifyForm}.get(
+        action, StatusChangeForm
+    )
     form = form_class(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():

@@ -1,6 +1,6 @@
 """Reads shared by views: keyword-only, with the sponsor as an explicit argument."""
 
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
@@ -21,8 +21,9 @@ def decode_cursor(value):
         occurred_at = datetime.fromisoformat(stamp)
         if timezone.is_naive(occurred_at):
             return None
-        return occurred_at, int(pk)
-    except (AttributeError, ValueError):
+        # In UTC, as the database compares it: year 1 at +05:00 has no UTC date (OverflowError).
+        return occurred_at.astimezone(UTC), int(pk)
+    except (AttributeError, ValueError, OverflowError):
         return None
 
 

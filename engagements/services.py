@@ -16,6 +16,14 @@ from scorecards.tasks import recompute_project_activity, recompute_request_clock
 from .models import Communication, Pause, Request, RequestEvent
 
 
+def _require_reason(reason, message, field="reason"):
+    """The reason for deleting a record or editing a closed one; the trail keeps it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field: message})
+    return reason
+
+
 def _communication_log_changed(project, requests=()):
     activity.mark_stale(project)
     enqueue_on_commit(recompute_project_activity, project.pk)
@@ -25,7 +33,7 @@ def _communication_log_changed(project, requests=()):
 
 def _clocks_changed(request):
     """Mark the request's clocks stale in this transaction; recompute them after commit."""
-    Request.objects.filter(pk=request.pk).update(clocks_stale=True)
+    Request.objects.filter(pk=request.pk).update_computed(clocks_stale=True)
     enqueue_on_commit(recompute_request_clocks, request.pk)
 
 
@@ -103,14 +111,19 @@ def communication_log(
 
 @transaction.atomic
 def communication_update(*, communication, by, reason="", **changes):
-    """Change a logged communication; `participants` and `requests` replace the current sets."""
+    """Change a logged communication; `participants` and `requests` replace the current sets.
+
+    One attached only to closed requests needs a reason, kept in the trail with the change.
+    """
     participants = changes.pop("participants", None)
     requests = changes.pop("requests", None)
     affected = set(communication.requests.all())
+    if communication.is_closed:
+        reason = _require_reason(reason, "It belongs to closed requests only: say why it changes.")
     for name, value in changes.items():
         setattr(communication, name, value)
     if reason:
-        communication._change_reason = reason
+        communication._change_reason = reason.strip()
     communication.save()
     if participants is not None:
         communication.participants.set(participants)
@@ -124,9 +137,9 @@ def communication_update(*, communication, by, reason="", **changes):
 @transaction.atomic
 def communication_delete(*, communication, by, reason):
     """Delete a communication; the audit trail keeps its last state and the reason."""
+    communication._change_reason = _require_reason(reason, "Say why it is deleted.")
     project = communication.project
     affected = list(communication.requests.all())
-    communication._change_reason = reason
     communication.delete()
     _communication_log_changed(project, affected)
 
@@ -226,10 +239,14 @@ def request_close(*, request, by, kind, at=None, note=""):
 
 @transaction.atomic
 def request_reopen(*, request, by, at=None, note=""):
-    """Reopen a resolved request: a new resolution clock; earlier results stay."""
+    """Reopen a resolved request: a new resolution clock; earlier results stay.
+
+    A closed record changes only with a reason: the note, kept in the trail.
+    """
     request = _locked(request)
     if request.status != Request.Status.RESOLVED:
         raise ValidationError("Only a resolved request can be reopened.")
+    note = _require_reason(note, "Say why the request is reopened.", field="note")
     at = _when(request, at, "Reopening")
     RequestEvent.objects.create(
         request=request,
@@ -240,6 +257,7 @@ def request_reopen(*, request, by, at=None, note=""):
         by=by,
     )
     request.status, request.resolved_at = Request.Status.OPEN, None
+    request._change_reason = note
     request.save(update_fields=["status", "resolved_at"])
     _clocks_changed(request)
     return request
@@ -247,10 +265,16 @@ def request_reopen(*, request, by, at=None, note=""):
 
 @transaction.atomic
 def request_reclassify(*, request, by, category, priority, note=""):
-    """Change category or priority: running clocks keep their targets, later ones use these."""
+    """Change category or priority: running clocks keep their targets, later ones use these.
+
+    On a closed request only with a reason (the note), kept in the trail.
+    """
     request = _locked(request)
     if (category, priority) == (request.category, request.priority):
         return request
+    if not request.is_open:
+        note = _require_reason(note, "The request is closed: say why it changes.", field="note")
+        request._change_reason = note
     at = _when(request, None, "The change")
     RequestEvent.objects.create(
         request=request,

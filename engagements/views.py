@@ -6,12 +6,14 @@ HTMX requests to the same URLs get the named partials of the page's template.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from scorecards.models import BusinessCalendar, SLAPolicy
 
 from . import audit, selectors, services
 from .access import WRITE, get_scoped_or_404, require_write, scoped, sponsor_view
@@ -24,7 +26,17 @@ from .forms import (
     SiteForm,
     TimelineFilterForm,
 )
-from .models import CDMO, Communication, Contact, Membership, Project, Request, Site
+from .models import (
+    CDMO,
+    Communication,
+    Contact,
+    Membership,
+    Pause,
+    Project,
+    Request,
+    RequestEvent,
+    Site,
+)
 
 
 def is_htmx(request):
@@ -104,7 +116,7 @@ def _edit(request, form, template, context, success_message, success_url):
 @sponsor_view(WRITE)
 @require_http_methods(["GET", "POST"])
 def cdmo_edit(request, pk=None):
-    cdmo = get_scoped_or_404(request, CDMO, pk=pk) if pk else None
+    cdmo = get_scoped_or_404(request, CDMO, pk=pk) if pk is not None else None
     form = CDMOForm(request.POST or None, instance=cdmo, sponsor=request.sponsor)
     return _edit(
         request,
@@ -119,7 +131,11 @@ def cdmo_edit(request, pk=None):
 @sponsor_view(WRITE)
 @require_http_methods(["GET", "POST"])
 def site_edit(request, cdmo_pk=None, pk=None):
-    site = get_scoped_or_404(request, Site.objects.select_related("cdmo"), pk=pk) if pk else None
+    site = (
+        get_scoped_or_404(request, Site.objects.select_related("cdmo"), pk=pk)
+        if pk is not None
+        else None
+    )
     cdmo = site.cdmo if site else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
     form = SiteForm(request.POST or None, instance=site or Site(cdmo=cdmo, sponsor=cdmo.sponsor))
     return _edit(
@@ -139,7 +155,9 @@ def site_edit(request, cdmo_pk=None, pk=None):
 @require_http_methods(["GET", "POST"])
 def contact_edit(request, cdmo_pk=None, pk=None):
     contact = (
-        get_scoped_or_404(request, Contact.objects.select_related("cdmo"), pk=pk) if pk else None
+        get_scoped_or_404(request, Contact.objects.select_related("cdmo"), pk=pk)
+        if pk is not None
+        else None
     )
     cdmo = contact.cdmo if contact else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
     form = ContactForm(
@@ -177,7 +195,7 @@ def project_list(request):
 @sponsor_view(WRITE)
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk=None):
-    project = get_scoped_or_404(request, Project, pk=pk) if pk else None
+    project = get_scoped_or_404(request, Project, pk=pk) if pk is not None else None
     initial = {} if project else {"owner": request.user}
     form = ProjectForm(
         request.POST or None, instance=project, sponsor=request.sponsor, initial=initial
@@ -330,6 +348,7 @@ def communication_edit(request, pk):
             needs_response=data["needs_response"],
             participants=data["participants"],
             requests=data["requests"],
+            reason=data.get("reason", ""),
         )
         messages.success(request, f"Saved “{communication.subject}”.")
         return redirect(_url(request, "project_detail", project.pk))
@@ -369,18 +388,30 @@ AUDITED_MODELS = {
     "project": Project,
     "communication": Communication,
     "request": Request,
+    "pause": Pause,
+    "event": RequestEvent,
+    "calendar": BusinessCalendar,
+    "policy": SLAPolicy,
 }
 
 
 @sponsor_view()
 def history(request, model, pk):
-    """Every recorded version of one record (also a deleted one), newest first, with changes."""
+    """Every recorded version of one record (also a deleted one), newest first, with changes.
+
+    `?format=csv` downloads the same trail, one line per changed field.
+    """
     if model not in AUDITED_MODELS:
         raise Http404("Not found.")
     audited = AUDITED_MODELS[model]
     entries = audit.record_history(model=audited, sponsor=request.sponsor, pk=pk)
     if not entries:
         raise Http404("Not found.")
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(audit.history_csv(entries), content_type="text/csv; charset=utf-8")
+        filename = f"{model}-{pk}-audit-trail.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
     latest = audited.history.filter(sponsor_id=request.sponsor.pk, id=pk).latest("history_date")
     context = {
         "entries": entries,
@@ -399,6 +430,12 @@ def _record_url(request, model, version):
         return _url(request, f"{model}_detail", version.id)
     if model in ("site", "contact"):
         return _url(request, "cdmo_detail", version.cdmo_id)
+    if model in ("pause", "event"):
+        return _url(request, "request_detail", version.request_id)
+    if model == "request":
+        return _url(request, "request_detail", version.id)
+    if model in ("calendar", "policy"):
+        return _url(request, f"{model}_detail", version.id)
     return _url(request, "project_detail", version.project_id) + f"#communication-{version.id}"
 
 

@@ -126,6 +126,10 @@ class Grouping:
     names: tuple = ()  # (alias, path) pairs fetched to label the group
     on_clock: bool = False
 
+    @property
+    def heading(self):
+        return "By " + (self.label if self.label.isupper() else self.label.lower())
+
     def values(self, *, on="clock"):
         """Value expressions naming the group in a query over clocks or pauses, or None."""
         if self.on_clock:
@@ -275,19 +279,23 @@ class Report:
         return self.period.end > self.now
 
 
-def counted_filters(start, end, now):
-    """(met, breached) conditions on clocks whose outcome counts in [start, end)."""
+def counted(start, end, now):
+    """The clocks whose outcome counts in [start, end) as of `now`; met iff state is met."""
     now = clock.truncate(now)
-    met = Q(state="met", outcome_at__gte=start, outcome_at__lt=end)
-    # Due exactly now is still running (SPEC §3 edge 1): breached once now is later.
-    breached = Q(state="breached", outcome_at__gte=start, outcome_at__lt=end) | Q(
-        state="running", due_at__gte=start, due_at__lt=min(end, now)
+    return Q(state__in=("met", "breached"), outcome_at__gte=start, outcome_at__lt=end) | Q(
+        # Still stored as running past its due time: breached there. Due exactly now is
+        # still running (SPEC §3 edge 1); breached once now is later.
+        state="running",
+        due_at__gte=start,
+        due_at__lt=min(end, now),
     )
-    return met, breached
+
+
+IS_MET = Q(state="met")
 
 
 def attainment(*, sponsor, period, grouping, now):
-    """The attainment table of `sponsor` for `period`, grouped; four queries whatever the data.
+    """The attainment table of `sponsor` for `period`, grouped; five queries whatever the data.
 
     1. met / breached per group and clock kind (one grouped query);
     2. FRT of requests opened in the period and answered by its end (one value each);
@@ -338,14 +346,13 @@ def attainment(*, sponsor, period, grouping, now):
 
 
 def _tallies(sponsor, period, grouping, now):
-    met, breached = counted_filters(period.start, period.end, now)
     per_kind = {}
     for kind in KINDS:
-        per_kind[f"{kind}_met"] = Count("id", filter=met & Q(kind=kind))
-        per_kind[f"{kind}_breached"] = Count("id", filter=breached & Q(kind=kind))
+        per_kind[f"{kind}_met"] = Count("id", filter=IS_MET & Q(kind=kind))
+        per_kind[f"{kind}_breached"] = Count("id", filter=~IS_MET & Q(kind=kind))
     return (
         Clock.objects.filter(sponsor=sponsor)
-        .filter(met | breached)
+        .filter(counted(period.start, period.end, now))
         .values(**grouping.values())
         .annotate(**per_kind)
         .order_by()
@@ -441,6 +448,9 @@ class _Calendars:
 
 def _label_and_order(grouping, rows):
     choices = _CHOICES.get(grouping.name)
+    if grouping.on_clock and rows:  # all four SLA terms get a row, counted or not
+        present = {row.key for row in rows}
+        rows += [Row(key=kind) for kind in KINDS if kind not in present]
     if choices:
         position = {value: index for index, (value, _) in enumerate(choices)}
         labels = dict(choices)
@@ -475,12 +485,11 @@ CLOCK_COLUMNS = (
 
 def counted_clocks(*, sponsor, period, now):
     """The clocks the report counts, as tuples of CLOCK_COLUMNS, in the order they counted."""
-    met, breached = counted_filters(period.start, period.end, now)
     return (
         Clock.objects.filter(sponsor=sponsor)
-        .filter(met | breached)
+        .filter(counted(period.start, period.end, now))
         .annotate(
-            counted_as=Case(When(met, then=Value("met")), default=Value("breached")),
+            counted_as=Case(When(IS_MET, then=Value("met")), default=Value("breached")),
             counted_at=Coalesce("outcome_at", "due_at", output_field=DateTimeField()),
         )
         .order_by("counted_at", "id")

@@ -7,9 +7,9 @@ moves history); clocks, breaches and notices are computed and never typed in.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from accounts.timezones import validate_time_zone
+from engagements.trail import AuditedQuerySet, AuditedRecords
 
 DEFAULT_WEEKLY = [[[540, 1020]]] * 5 + [[], []]  # Mon–Fri 09:00–17:00, minutes of the day
 
@@ -61,7 +61,8 @@ class BusinessCalendar(models.Model):
     weekly = models.JSONField(default=default_weekly)
     closed_dates = models.JSONField(default=list, blank=True, help_text="ISO dates")
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         constraints = [
@@ -79,7 +80,8 @@ class SLAPolicy(models.Model):
     name = models.CharField(max_length=100)
     is_default = models.BooleanField(default=False)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         verbose_name = "SLA policy"
@@ -125,7 +127,8 @@ class PolicyVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["policy", "-effective_from"]
@@ -160,7 +163,8 @@ class PolicyTarget(models.Model):
     update_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         constraints = [
@@ -252,7 +256,8 @@ class Breach(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.CharField(max_length=200, blank=True)
 
-    history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
 
     class Meta:
         verbose_name_plural = "breaches"

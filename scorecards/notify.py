@@ -21,7 +21,10 @@ ROLE_LABELS = {"owner": "project owner", "admin": "sponsor lead", "executive": "
 def recipients(notice):
     project = notice.request.project
     if notice.role == "owner":
-        return [project.owner] if project.owner.is_active else []
+        # Only while still a member: an owner who left the sponsor hears nothing more of it.
+        owner = project.owner
+        member = Membership.objects.filter(user=owner, sponsor_id=notice.sponsor_id).exists()
+        return [owner] if owner.is_active and member else []
     role = Role.ADMIN if notice.role == "admin" else Role.EXECUTIVE
     return [
         m.user

@@ -74,7 +74,7 @@ def calendar_detail(request, pk):
 
 @sponsor_view(ADMIN)
 def calendar_edit(request, pk=None):
-    calendar = get_scoped_or_404(request, BusinessCalendar, pk=pk) if pk else None
+    calendar = get_scoped_or_404(request, BusinessCalendar, pk=pk) if pk is not None else None
     form = CalendarForm(request.POST or None, instance=calendar, sponsor=request.sponsor)
     if request.method == "POST" and form.is_valid():
         saved = form.save()

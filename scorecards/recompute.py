@@ -173,7 +173,7 @@ def recompute(request_id, now=None):
             _store_clocks(request, result.clocks)
             _store_breaches(request, result.clocks, now)
             _store_notices(request, result.clocks)
-        Request.objects.filter(pk=request.pk).update(
+        Request.objects.filter(pk=request.pk).update_computed(
             clocks_stale=False, clocks_fingerprint=fingerprint
         )
         return result

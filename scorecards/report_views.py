@@ -8,6 +8,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpRespo
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
@@ -21,11 +22,16 @@ class AttainmentFilterForm(forms.Form):
     """The period (a preset, or custom dates in the user's time zone) and the grouping."""
 
     period = forms.ChoiceField(label="Period", choices=list(report.PRESETS.items()), required=False)
+    # A date input's value is ISO whatever the language: never the locale's d/m/Y.
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     end = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     group = forms.ChoiceField(
         label="Group by",
@@ -33,9 +39,28 @@ class AttainmentFilterForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, data, *, today, zone):
-        super().__init__(data)
-        self.today, self.zone = today, zone
+    def __init__(self, data=None, *, today, zone, action, initial=None):
+        super().__init__(data, initial=initial)
+        self.today, self.zone, self.action = today, zone, action
+        # The selects apply at once; typed dates wait for "Apply dates" (a half-typed date
+        # must not reload the report under the user's cursor).
+        for name in ("period", "group"):
+            self.fields[name].widget.attrs.update({"hx-get": action, "hx-include": "closest form"})
+
+    def applied(self, result):
+        """An unbound copy showing what a report applied: a preset's own dates, the grouping."""
+        period = result.period
+        return AttainmentFilterForm(
+            today=self.today,
+            zone=self.zone,
+            action=self.action,
+            initial={
+                "period": period.preset,
+                "start": period.first_day,
+                "end": period.last_day,
+                "group": result.grouping.name,
+            },
+        )
 
     def clean(self):
         data = super().clean()
@@ -69,49 +94,36 @@ class AttainmentFilterForm(forms.Form):
         return urlencode(params)
 
 
-def _filter_form(request):
-    now = timezone.now()
+def _filters(request):
+    """The filter form bound to the query string (empty: the defaults)."""
     return AttainmentFilterForm(
-        request.GET or None,
-        today=timezone.localdate(now),
+        request.GET or {},
+        today=timezone.localdate(),
         zone=timezone.get_current_timezone(),
-    ), now
+        action=reverse("attainment", args=[request.sponsor.slug]),
+    )
 
 
-def _report_for(form, sponsor, now):
-    """The report of a bound-or-empty form; an unbound form shows the defaults."""
-    if not form.is_bound:
-        form = AttainmentFilterForm({}, today=form.today, zone=form.zone)
+def _report(form, sponsor, now):
+    """The report the form asks for, or None when its input is not valid."""
     if not form.is_valid():
-        return form, None
+        return None
     data = form.cleaned_data
-    return form, report.attainment(
+    return report.attainment(
         sponsor=sponsor, period=data["report_period"], grouping=data["group"], now=now
     )
 
 
 @sponsor_view()
+@require_safe
 @vary_on_headers("HX-Request")
 def attainment(request):
     """Met, breached and compliance per group for a period: the governance-meeting table."""
-    form, now = _filter_form(request)
-    form, result = _report_for(form, request.sponsor, now)
+    form = _filters(request)
+    result = _report(form, request.sponsor, timezone.now())
     query = form.query() if result else ""
-    if result:  # the form shows what was applied: the preset's dates, the chosen grouping
-        period = result.period
-        form = AttainmentFilterForm(
-            {
-                "period": period.preset,
-                "start": period.first_day.isoformat(),
-                "end": period.last_day.isoformat(),
-                "group": result.grouping.name,
-            },
-            today=form.today,
-            zone=form.zone,
-        )
-        form.is_valid()
     context = {
-        "form": form,
+        "form": form.applied(result) if result else form,
         "report": result,
         "query": query,
         "kinds": ClockKind.choices,
@@ -122,9 +134,8 @@ def attainment(request):
     if partial:
         template += "#report"
     response = render(request, template, context)
-    if partial and result:
-        url = reverse("attainment", args=[request.sponsor.slug])
-        push_url(response, f"{url}?{query}" if query else url)
+    if partial and result:  # the address bar keeps the filter, in its shortest form
+        push_url(response, f"{form.action}?{query}" if query else form.action)
     return response
 
 
@@ -149,7 +160,8 @@ class _Echo:
 
 def _csv_response(rows, filename, *, stream=False):
     writer = csv.writer(_Echo())
-    lines = (writer.writerow([csv_cell(cell) for cell in row]) for row in rows)
+    # The byte-order mark makes Excel read the file as UTF-8 (CDMO names are not all ASCII).
+    lines = _chain(["\ufeff"], (writer.writerow([csv_cell(cell) for cell in row]) for row in rows))
     if stream:
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     else:
@@ -175,16 +187,17 @@ def _one_decimal(value):
 
 
 @sponsor_view()
+@require_safe
 def attainment_csv(request):
     """The attainment table as CSV: one row per group, then the total."""
-    form, now = _filter_form(request)
-    form, result = _report_for(form, request.sponsor, now)
+    form = _filters(request)
+    result = _report(form, request.sponsor, timezone.now())
     if result is None:
         return _bad_request(form)
     kinds = [kind for kind, _ in ClockKind.choices]
     header = [result.grouping.label, "Detail", "Met", "Breached", "Compliance %"]
-    for kind in kinds:
-        header += [f"{kind} met", f"{kind} breached", f"{kind} compliance %"]
+    for label in ClockKind.labels:
+        header += [f"{label} met", f"{label} breached", f"{label} compliance %"]
     header += [
         "Sponsor wait h",
         "FRT requests",
@@ -258,10 +271,12 @@ def _clock_line(values, zone):
 
 
 @sponsor_view()
+@require_safe
 def attainment_clocks_csv(request):
     """Every clock the table counts, one row each, in the order they counted."""
-    form, now = _filter_form(request)
-    form, result = _report_for(form, request.sponsor, now)
+    form = _filters(request)
+    now = timezone.now()
+    result = _report(form, request.sponsor, now)
     if result is None:
         return _bad_request(form)
     clocks = report.counted_clocks(sponsor=request.sponsor, period=result.period, now=now)

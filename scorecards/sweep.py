@@ -9,7 +9,6 @@ import logging
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from engagements.models import Request
 
@@ -43,27 +42,44 @@ def record_due_breaches(now, batch=2000):
     Their requests were recomputed after their last change (stale ones just above), so a
     running clock's due time is final; its breach notice was scheduled for that instant.
     """
-    rows = list(
-        Clock.objects.filter(state="running", due_at__lt=now)
-        .order_by("due_at")
-        .values_list("id", "sponsor_id", "request_id", "kind", "started_at", "due_at")[:batch]
+    request_ids = sorted(
+        set(
+            Clock.objects.filter(state="running", due_at__lt=now)
+            .order_by("due_at")
+            .values_list("request_id", flat=True)[:batch]
+        )
     )
-    if not rows:
+    if not request_ids:
         return 0
     with transaction.atomic():
-        bulk_create_with_history(
-            [
-                Breach(
-                    sponsor_id=sponsor_id,
-                    request_id=request_id,
-                    clock_kind=kind,
-                    clock_started_at=started_at,
-                    breached_at=due_at,
-                )
-                for _, sponsor_id, request_id, kind, started_at, due_at in rows
-            ],
-            Breach,
-            ignore_conflicts=True,
+        # The row locks a recompute takes: a breach it records meanwhile is seen below, so each
+        # breach is recorded (and audited) once.
+        list(
+            Request.objects.select_for_update()
+            .filter(pk__in=request_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        rows = list(
+            Clock.objects.filter(
+                state="running", due_at__lt=now, request_id__in=request_ids
+            ).values_list("id", "sponsor_id", "request_id", "kind", "started_at", "due_at")
+        )
+        recorded = set(
+            Breach.objects.filter(request_id__in=request_ids).values_list(
+                "request_id", "clock_kind", "clock_started_at"
+            )
+        )
+        Breach.objects.bulk_create(
+            Breach(
+                sponsor_id=sponsor_id,
+                request_id=request_id,
+                clock_kind=kind,
+                clock_started_at=started_at,
+                breached_at=due_at,
+            )
+            for _, sponsor_id, request_id, kind, started_at, due_at in rows
+            if (request_id, kind, started_at) not in recorded
         )
         Clock.objects.filter(id__in=[row[0] for row in rows], state="running").update(
             state="breached", outcome_at=F("due_at")

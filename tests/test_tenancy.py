@@ -43,6 +43,9 @@ SPONSOR_URLS = {
     "policy_make_default": {"pk": "policy"},
     "notifications_read": {},
     "sponsor_security": {},
+    "attainment": {},
+    "attainment_csv": {},
+    "attainment_clocks_csv": {},
 }
 # URLs outside a sponsor: reviewed here so that adding one is a conscious decision.
 GLOBAL_URLS = {

@@ -136,6 +136,7 @@ LOGIN_FAILURE_LIMIT_PER_IP = 20
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.security.client_username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
 AXES_VERBOSE = False  # our "security" log records each failure with its request id
 # Masked in axes' records of failed attempts (it always masks the password).
@@ -252,4 +253,7 @@ LOGGING = {
 }
 
 FORM_RENDERER = "cdmo_portal.renderers.PortalFormRenderer"
+
+# The audit trail keeps a reason of any length (a deletion's, a closed record's edit).
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

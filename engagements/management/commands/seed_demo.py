@@ -7,10 +7,8 @@ import random
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from engagements.models import (
     CDMO,
@@ -25,6 +23,7 @@ from engagements.models import (
     Site,
     Sponsor,
 )
+from engagements.trail import AuditedCommand
 from scorecards import activity, recompute
 from scorecards.models import CalendarKind, Notice, PolicyTarget, PolicyVersion, SLAPolicy
 from scorecards.recompute import calendar_snapshot, policy_version_for
@@ -146,7 +145,7 @@ INBOUND_SUBJECTS = [
 ]
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create the demo sponsor Helix Bio with users, CDMOs, projects and communications."
 
     def add_arguments(self, parser):
@@ -361,7 +360,7 @@ class Command(BaseCommand):
                             by=project.owner,
                         )
                 moment += timedelta(hours=rng.randint(140, 380))
-        bulk_create_with_history(communications, Communication, default_user=users["maria"])
+        Communication.objects.bulk_create(communications)
         saved = {
             (c.project_id, c.occurred_at, c.subject): c
             for c in Communication.objects.filter(project__in=projects)
@@ -380,6 +379,8 @@ class Command(BaseCommand):
             )
         Communication.requests.through.objects.bulk_create(through_requests)
         Communication.participants.through.objects.bulk_create(through_contacts)
+        # Links written in bulk send no signal: each communication records its linked state.
+        Communication.objects.filter(project__in=projects).record_versions()
         for project in projects:
             activity.mark_stale(project)
             activity.recompute(project.pk)

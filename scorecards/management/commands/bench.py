@@ -8,11 +8,11 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements.models import CDMO, Communication, Pause, Project, Request, Site, Sponsor
+from engagements.trail import AuditedCommand
 from scorecards import clock, recompute, sla, sweep
 from scorecards.models import CalendarKind, Clock, PolicyTarget, PolicyVersion, SLAPolicy
 
@@ -45,7 +45,7 @@ def year_of_history(start):
     return communications, pauses
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Benchmark the SLA clocks and sweep; prints each figure beside its target."
 
     def add_arguments(self, parser):
@@ -168,6 +168,7 @@ class Command(BaseCommand):
                     Communication.requests.through(communication_id=c.pk, request_id=request.pk)
                     for c in rows
                 )
+                Communication.objects.filter(pk__in=[c.pk for c in rows]).record_versions()
                 Pause.objects.bulk_create(
                     Pause(
                         request=request,

@@ -2,12 +2,11 @@
 
 import time
 
-from django.core.management.base import BaseCommand
-
+from engagements.trail import AuditedCommand
 from scorecards import sweep
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Record due breaches, send due notices, recompute stale clocks."
 
     def add_arguments(self, parser):

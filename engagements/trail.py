@@ -1,0 +1,214 @@
+"""Writing the audit trail: every write path leaves a version with actor, sponsor and time.
+
+django-simple-history records `save()` and `delete()` (also `QuerySet.delete()`, which sends
+the per-object signals) from model signals. This module closes what signals miss:
+`QuerySet.update()`, `bulk_create()` and `bulk_update()` record one version per row here, and a
+write no person made — a management command, a Celery task — is attributed to the named
+process ("command:seed_demo", "task:sweep_sla") instead of to nobody. The only writes without
+a version are the columns a model lists in `computed_fields` (kept out of its history), through
+the named `update_computed()`.
+
+The time of a version is never taken from the caller: on PostgreSQL a trigger stamps it with
+the database clock (migration engagements 0005); elsewhere it is the server process's clock.
+"""
+
+from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.core.management.base import BaseCommand
+from django.db import models, transaction
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+_process = ContextVar("audit_process", default="")
+PROCESS_PREFIXES = ("command:", "task:")
+BATCH = 500
+
+
+@contextmanager
+def system_actor(name):
+    """Attribute the writes inside to a named system process instead of to a user."""
+    if not name.startswith(PROCESS_PREFIXES):
+        raise ValueError(f"A process name starts with one of {PROCESS_PREFIXES}: {name!r}")
+    token = _process.set(name)
+    try:
+        yield name
+    finally:
+        _process.reset(token)
+
+
+def current_process():
+    """The system process writing now ("task:sweep_sla"), or "" when a person is."""
+    return _process.get()
+
+
+def with_process(reason):
+    """The reason a version keeps: the writing process first, then the reason given."""
+    process = current_process()
+    if process and reason:
+        return f"{process}: {reason}"
+    return process or reason or None
+
+
+def split_reason(text):
+    """(process, reason) from a stored `history_change_reason`; the inverse of with_process."""
+    text = text or ""
+    if not text.startswith(PROCESS_PREFIXES):
+        return "", text
+    process, _, reason = text.partition(": ")
+    return process, reason
+
+
+class AuditedRecords(HistoricalRecords):
+    """simple-history's HistoricalRecords, with server time only and system actors named."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender._audited_records = self
+
+    def create_historical_record(self, instance, history_type, using=None):
+        # A caller-supplied time (simple-history's `_history_date`) is never believed.
+        instance.__dict__.pop("_history_date", None)
+        super().create_historical_record(instance, history_type, using=using)
+
+    def get_history_user(self, instance):
+        if current_process():
+            return None
+        return super().get_history_user(instance)
+
+    def get_change_reason_for_object(self, instance, history_type, using):
+        return with_process(super().get_change_reason_for_object(instance, history_type, using))
+
+
+def record_versions(model, instances, history_type):
+    """One version per instance (with its many-to-many sets), written in bulk."""
+    instances = list(instances)
+    if not instances:
+        return []
+    records = model._audited_records
+    history = model.history.model
+    versions = history.objects.bulk_create(
+        history(
+            history_date=timezone.now(),
+            history_type=history_type,
+            history_user=records.get_history_user(instance),
+            history_change_reason=records.get_change_reason_for_object(
+                instance, history_type, None
+            ),
+            **{f.attname: getattr(instance, f.attname) for f in history.tracked_fields},
+        )
+        for instance in instances
+    )
+    _record_links(history, versions, instances)
+    return versions
+
+
+def _record_links(history, versions, instances):
+    """The many-to-many sets of each version, as simple-history stores them on a save."""
+    for field in history._history_m2m_fields:
+        link_history = HistoricalRecords.m2m_models[field]
+        through = field.remote_field.through
+        own = field.m2m_field_name()
+        links = defaultdict(list)
+        for link in through.objects.filter(**{f"{own}__in": [i.pk for i in instances]}):
+            links[getattr(link, f"{own}_id")].append(link)
+        link_history.objects.bulk_create(
+            link_history(
+                history=version,
+                **{f.attname: getattr(link, f.attname) for f in through._meta.fields},
+            )
+            for version, instance in zip(versions, instances, strict=True)
+            for link in links[instance.pk]
+        )
+
+
+def _batches(items, size=BATCH):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class AuditedQuerySet(models.QuerySet):
+    """A queryset whose bulk writes leave one version per row, as save() and delete() do."""
+
+    def update(self, **changes):
+        """Update the rows and record each one's new state ("~"), under a row lock."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        ids = list(self.order_by().values_list("pk", flat=True))
+        count = 0
+        with transaction.atomic(using=self.db, savepoint=False):
+            for batch in _batches(ids):
+                # Locked first, so that the rows updated are exactly the rows recorded.
+                rows = self._plain().filter(pk__in=batch).select_for_update()
+                locked = list(rows.values_list("pk", flat=True))
+                count += self._plain().filter(pk__in=locked).update(**changes)
+                record_versions(self.model, self._plain().filter(pk__in=locked), "~")
+        return count
+
+    def update_computed(self, **changes):
+        """Set columns the model computes (its `computed_fields`), which have no versions.
+
+        The one named way to write without the trail; anything typed by a person is refused.
+        """
+        allowed = set(getattr(self.model, "computed_fields", ()))
+        if not changes or set(changes) - allowed:
+            raise ValueError(
+                f"update_computed() only sets {sorted(allowed)} of {self.model.__name__}; "
+                f"use update() for {sorted(set(changes) - allowed)}"
+            )
+        return super().update(**changes)
+
+    def bulk_create(
+        self,
+        objs,
+        batch_size=None,
+        ignore_conflicts=False,
+        update_conflicts=False,
+        update_fields=None,
+        unique_fields=None,
+    ):
+        """Insert the rows and record each one's first version ("+")."""
+        if ignore_conflicts or update_conflicts:
+            # Rows skipped or merged by the database come back without ids: nothing to record.
+            raise ValueError("Audited rows cannot be bulk-created with conflict handling.")
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            created = super().bulk_create(objs, batch_size=batch_size)
+            record_versions(self.model, created, "+")
+        return created
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        """Update the rows and record each one's new state ("~"), read back from the table."""
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            # Django's bulk_update() runs through update(): on the plain queryset, so that each
+            # row gets one version, not two.
+            count = self._plain().bulk_update(objs, fields, batch_size=batch_size)
+            # Read back: the instances given may carry only the fields being updated.
+            for batch in _batches([obj.pk for obj in objs]):
+                record_versions(self.model, self._plain().filter(pk__in=batch), "~")
+        return count
+
+    def record_versions(self):
+        """Record each row's current state as a version ("~").
+
+        For many-to-many links written in bulk through the link table, which sends no signal.
+        """
+        with transaction.atomic(using=self.db, savepoint=False):
+            ids = list(self.order_by().values_list("pk", flat=True))
+            for batch in _batches(ids):
+                record_versions(self.model, self._plain().filter(pk__in=batch), "~")
+        return len(ids)
+
+    def _plain(self):
+        return models.QuerySet(self.model, using=self.db)
+
+
+class AuditedCommand(BaseCommand):
+    """A management command whose writes the trail attributes to it ("command:seed_demo")."""
+
+    def execute(self, *args, **options):
+        with system_actor(f"command:{self.__module__.rsplit('.', 1)[-1]}"):
+            return super().execute(*args, **options)
