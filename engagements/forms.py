@@ -76,6 +76,14 @@ class CommunicationForm(forms.ModelForm):
         label="Priority",
     )
 
+    resume = forms.ModelMultipleChoiceField(
+        queryset=Request.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="End the pause of",
+        help_text="This message gives the CDMO what it was waiting for: its clocks run again.",
+    )
+
     class Meta:
         model = Communication
         fields = [
@@ -121,6 +129,14 @@ class CommunicationForm(forms.ModelForm):
                     "it changed.",
                 )
         self.fields["requests"].queryset = open_requests.distinct()
+        if "open_request" in self.fields:
+            self.fields["resume"].queryset = Request.objects.filter(
+                sponsor_id=project.sponsor_id,
+                project=project,
+                status=Request.Status.WAITING_ON_SPONSOR,
+            )
+        else:
+            del self.fields["resume"]
         self.fields["summary"].max_length = Communication.SUMMARY_MAX_LENGTH
         self.fields["direction"].choices = Communication.Direction.choices
 
@@ -144,6 +160,16 @@ class CommunicationForm(forms.ModelForm):
                 cleaned.get("request_category") or Request.Category.QUESTION
             )
             cleaned["request_priority"] = cleaned.get("request_priority") or Request.Priority.NORMAL
+        occurred_at = cleaned.get("occurred_at")
+        for request in cleaned.get("resume") or ():
+            if direction != Communication.Direction.OUTBOUND:
+                self.add_error("resume", "Only the sponsor's own message can end its pause.")
+                break
+            pause = request.pauses.filter(ended_at__isnull=True).first()
+            if occurred_at and pause and occurred_at < pause.started_at:
+                self.add_error(
+                    "resume", f"“{request.title}” was paused after this message was sent."
+                )
         occurred_at = cleaned.get("occurred_at")
         for request in cleaned.get("requests") or ():
             if occurred_at and occurred_at < request.opened_at:

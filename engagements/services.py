@@ -75,8 +75,15 @@ def communication_log(
     open_request=False,
     request_category=Request.Category.QUESTION,
     request_priority=Request.Priority.NORMAL,
+    resume=(),
 ):
-    """Log one interaction; optionally open a request from it and attach it to open ones."""
+    """Log one interaction; optionally open a request from it and attach it to open ones.
+
+    `resume`: requests waiting on the sponsor that this message answers; their pause ends at
+    the message's time (SPEC §3 edge 4: the form offers it for an ask logged during a pause).
+    """
+    for waiting in resume:
+        request_resume(request=waiting, by=by, at=occurred_at)
     communication = Communication.objects.create(
         project=project,
         sponsor_id=project.sponsor_id,

@@ -288,6 +288,7 @@ def _log_communication(request, project):
             open_request=data["open_request"],
             request_category=data["request_category"],
             request_priority=data["request_priority"],
+            resume=data.get("resume") or (),
         )
         if not is_htmx(request):
             messages.success(request, f"Logged “{communication.subject}”.")

@@ -357,3 +357,38 @@ def test_open_requests_list_keeps_its_query_count(
         ask(project, manager, timezone.now() - timedelta(hours=2 + n), subject=f"Ask {n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         manager_client.get(url)
+
+
+def test_edge_4_the_log_form_offers_to_end_the_pause_of_an_ask(
+    manager_client, project, manager, policy, sponsor
+):
+    from .test_communication_log import form_data, local_input
+
+    request = ask(project, manager, timezone.now() - timedelta(hours=3))
+    services.request_pause(
+        request=request,
+        by=manager,
+        reason_category="documents",
+        reason="Our batch record",
+        at=timezone.now() - timedelta(hours=2),
+    )
+    url = reverse("project_detail", args=[sponsor.slug, project.pk])
+    page = manager_client.get(url).content.decode()
+    assert "End the pause of" in page and request.title in page
+    sent = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=30)
+    too_early = manager_client.post(
+        url,
+        form_data(resume=[request.pk], occurred_at=local_input(sent - timedelta(hours=3))),
+        HTTP_HX_REQUEST="true",
+    )
+    assert "was paused after this message was sent" in too_early.content.decode()
+    manager_client.post(
+        url,
+        form_data(
+            subject="Batch record attached", resume=[request.pk], occurred_at=local_input(sent)
+        ),
+        HTTP_HX_REQUEST="true",
+    )
+    request.refresh_from_db()
+    assert request.status == "open"
+    assert request.pauses.get().ended_at == sent

@@ -101,10 +101,10 @@ def test_its_query_count_does_not_grow_with_the_log(
     manager_client, project, django_assert_max_num_queries
 ):
     # session, user, membership, project (+joins), page of communications, its participants,
-    # its requests, contacts and open requests for the form, the project's open requests with
-    # their next due time, the sponsor switcher, the unread-alerts count: 12.
+    # its requests, contacts, open requests and paused requests for the form, the project's
+    # open requests with their next due time, the sponsor switcher, the unread-alerts count: 13.
     _fill(project, 3)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(13) as few:
         manager_client.get(url(project))
     _fill(project, 60)
     with django_assert_max_num_queries(len(few.captured_queries)):
