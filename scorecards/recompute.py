@@ -117,7 +117,10 @@ def replay_request(request, now):
         .order_by("started_at")
         .values_list("started_at", "ended_at")
     )
-    category, priority = _opening_classification(request)
+    reclassified = any(event.kind == RequestEvent.Kind.RECLASSIFIED for event in lifecycle)
+    category, priority = (
+        _opening_classification(request) if reclassified else (request.category, request.priority)
+    )
     return sla.replay(
         calendar=calendar_from(request.calendar_snapshot),
         opened_at=request.opened_at,
@@ -145,7 +148,11 @@ def _targets(rows, category, priority):
 
 
 def _opening_classification(request):
-    """(category, priority) at opening, read from the audit trail of the request."""
+    """(category, priority) at opening, read from the audit trail of the request.
+
+    Only needed once the request was reclassified (through the request page, which records a
+    RequestEvent); otherwise the current values are the opening ones.
+    """
     first = (
         request.history.order_by("history_date", "history_id")
         .values_list("category", "priority")
