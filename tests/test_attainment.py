@@ -26,6 +26,7 @@ from scorecards.models import CalendarKind, Clock, PolicyTarget, PolicyVersion, 
 
 from . import test_browser
 from .factories import CDMOFactory, MembershipFactory, ProjectFactory, UserFactory
+from .test_sla_requests import ask as open_ask
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 WEEK = Period(date(2026, 3, 2), date(2026, 3, 8), UTC)
@@ -62,20 +63,7 @@ def policy(sponsor):
 
 
 def ask(project, by, moment, *, category="question", priority="normal", subject="Send the CoA"):
-    with time_machine.travel(moment, tick=False):
-        communication = services.communication_log(
-            project=project,
-            by=by,
-            channel="email",
-            direction="outbound",
-            occurred_at=moment,
-            subject=subject,
-            needs_response=True,
-            open_request=True,
-            request_category=category,
-            request_priority=priority,
-        )
-    return communication.requests.get()
+    return open_ask(project, by, moment, subject, category=category, priority=priority)
 
 
 def answer(project, by, request, moment):

@@ -61,7 +61,16 @@ def policy(sponsor):
     return make_policy(sponsor, effective_from=START - timedelta(days=30))
 
 
-def ask(project, manager, moment, subject="Please send the CoA"):
+def ask(
+    project,
+    manager,
+    moment,
+    subject="Please send the CoA",
+    *,
+    category="question",
+    priority="normal",
+):
+    """Log an outbound ask that opens a request, as of `moment`."""
     with time_machine.travel(moment, tick=False):
         communication = services.communication_log(
             project=project,
@@ -72,6 +81,8 @@ def ask(project, manager, moment, subject="Please send the CoA"):
             subject=subject,
             needs_response=True,
             open_request=True,
+            request_category=category,
+            request_priority=priority,
         )
     return communication.requests.get()
 
