@@ -128,52 +128,38 @@ def cdmo_edit(request, pk=None):
     )
 
 
-@sponsor_view(WRITE)
-@require_http_methods(["GET", "POST"])
-def site_edit(request, cdmo_pk=None, pk=None):
-    site = (
-        get_scoped_or_404(request, Site.objects.select_related("cdmo"), pk=pk)
+def _cdmo_child_edit(request, model, form_class, noun, cdmo_pk, pk):
+    """New or edit form of a row that belongs to one CDMO (a site, a contact)."""
+    row = (
+        get_scoped_or_404(request, model.objects.select_related("cdmo"), pk=pk)
         if pk is not None
         else None
     )
-    cdmo = site.cdmo if site else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
-    form = SiteForm(request.POST or None, instance=site or Site(cdmo=cdmo, sponsor=cdmo.sponsor))
+    cdmo = row.cdmo if row else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
+    form = form_class(request.POST or None, instance=row or model(cdmo=cdmo, sponsor=cdmo.sponsor))
     return _edit(
         request,
         form,
         "engagements/form_page.html",
         {
-            "title": f"Edit site {site.name}" if site else f"New site of {cdmo}",
+            "title": f"Edit {noun} {row.name}" if row else f"New {noun} of {cdmo}",
             "cancel_url": _url(request, "cdmo_detail", cdmo.pk),
         },
-        "Saved site {obj.name}.",
+        f"Saved {noun} {{obj.name}}.",
         lambda obj: _url(request, "cdmo_detail", cdmo.pk),
     )
+
+
+@sponsor_view(WRITE)
+@require_http_methods(["GET", "POST"])
+def site_edit(request, cdmo_pk=None, pk=None):
+    return _cdmo_child_edit(request, Site, SiteForm, "site", cdmo_pk, pk)
 
 
 @sponsor_view(WRITE)
 @require_http_methods(["GET", "POST"])
 def contact_edit(request, cdmo_pk=None, pk=None):
-    contact = (
-        get_scoped_or_404(request, Contact.objects.select_related("cdmo"), pk=pk)
-        if pk is not None
-        else None
-    )
-    cdmo = contact.cdmo if contact else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
-    form = ContactForm(
-        request.POST or None, instance=contact or Contact(cdmo=cdmo, sponsor=cdmo.sponsor)
-    )
-    return _edit(
-        request,
-        form,
-        "engagements/form_page.html",
-        {
-            "title": f"Edit {contact}" if contact else f"New contact at {cdmo}",
-            "cancel_url": _url(request, "cdmo_detail", cdmo.pk),
-        },
-        "Saved contact {obj.name}.",
-        lambda obj: _url(request, "cdmo_detail", cdmo.pk),
-    )
+    return _cdmo_child_edit(request, Contact, ContactForm, "contact", cdmo_pk, pk)
 
 
 # Projects ------------------------------------------------------------------------------------
