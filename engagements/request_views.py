@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
 from scorecards import clock as business_clock
+from scorecards import sla
 from scorecards.models import Clock
 from scorecards.recompute import calendar_from
 
@@ -91,9 +92,7 @@ def request_detail(request, pk):
             item.late_so_far = business_clock.working_minutes(
                 calendar, item.due_at, now, pause_spans
             )
-    sponsor_wait = sum(
-        business_clock.working_minutes(calendar, p.started_at, p.ended_at or now) for p in pauses
-    )
+    sponsor_wait = sla.sponsor_wait(calendar, pause_spans, now)
     context = {
         "ask": ask,
         "clocks": clocks,

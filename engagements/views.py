@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
@@ -249,8 +250,6 @@ def project_detail(request, pk):
 
 
 def _new_log_form(request, project, data=None):
-    from django.utils import timezone
-
     initial = {"occurred_at": timezone.localtime(services.now_minute()), "direction": "outbound"}
     return CommunicationForm(data, project=project, initial=initial)
 

@@ -143,13 +143,6 @@ class PolicyVersion(models.Model):
     def __str__(self):
         return f"{self.policy} v{self.number}"
 
-    def target_for(self, category, priority):
-        """The targets for (category, priority) from prefetched rows, or None."""
-        for target in self.targets.all():
-            if target.category == category and target.priority == priority:
-                return target
-        return None
-
 
 class PolicyTarget(models.Model):
     """Targets in business minutes for one (category, priority); blank means no clock."""

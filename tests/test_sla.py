@@ -241,3 +241,18 @@ def test_each_clock_is_keyed_by_kind_and_start():
     result = run(at(2, 12), [inbound(at(2, 9), 1), inbound(at(2, 9), 2)], raised_by_cdmo=True)
     keys = [(c.kind, c.started_at) for c in result.clocks]
     assert len(keys) == len(set(keys))
+
+
+def test_edge_11_a_night_shift_is_entered_in_two_parts_and_each_minute_keeps_its_own_date():
+    import pytest
+
+    with pytest.raises(ValueError):  # an interval may not cross midnight
+        clock.Calendar(time_zone="UTC", weekly=(((1320, 360),),) + ((),) * 6)
+    # Mon 22:00–24:00 and Tue 00:00–06:00; Tuesday 2026-03-03 is an extra closed date, so only
+    # Monday's two hours count: the minutes after midnight belong to the closed Tuesday.
+    night = clock.Calendar(
+        time_zone="UTC",
+        weekly=(((1320, 1440),), ((0, 360),)) + ((),) * 5,
+        closed_dates=frozenset({datetime(2026, 3, 3).date()}),
+    )
+    assert clock.working_minutes(night, at(2, 21), at(3, 7)) == 120

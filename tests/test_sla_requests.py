@@ -124,7 +124,7 @@ def test_a_request_keeps_the_policy_version_in_force_when_it_opened(
     assert first_response(old).target_minutes == 120  # editing the policy moved nothing
 
 
-def test_a_request_keeps_the_site_calendar_it_opened_with(project, manager, sponsor):
+def test_edge_11_a_request_keeps_the_site_calendar_it_opened_with(project, manager, sponsor):
     make_policy(sponsor, effective_from=START - timedelta(days=1), kind=CalendarKind.SITE)
     request = ask(project, manager, START)
     assert request.calendar_snapshot["time_zone"] == "Europe/Zurich"
