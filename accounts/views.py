@@ -12,11 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from engagements.access import ADMIN, sponsor_view
-
 from . import two_factor
-from .forms import CodeForm, PreferencesForm, SponsorSecurityForm
-from .models import SponsorSecurityPolicy
+from .forms import CodeForm, PreferencesForm
 from .security import log_event
 
 
@@ -107,28 +104,3 @@ def _code_accepted(request, form, device):
         form.add_error("code", "That code is not right, or it has already been used.")
     log_event(request, "two_factor_failed", throttled="yes" if wait else "no")
     return False
-
-
-@sponsor_view(ADMIN)
-def sponsor_security(request):
-    """A sponsor admin's sign-in rules for every member of the sponsor."""
-    policy = SponsorSecurityPolicy.objects.filter(sponsor=request.sponsor).first()
-    policy = policy or SponsorSecurityPolicy(sponsor=request.sponsor)
-    form = SponsorSecurityForm(request.POST or None, instance=policy)
-    if request.method == "POST" and form.is_valid():
-        policy = form.save(commit=False)
-        policy.updated_by = request.user
-        policy.save()
-        log_event(
-            request,
-            "sponsor_policy_changed",
-            level=logging.INFO,
-            require_two_factor="yes" if policy.require_two_factor else "no",
-        )
-        messages.success(request, "Sign-in rules saved.")
-        return redirect("sponsor_security", sponsor_slug=request.sponsor.slug)
-    context = {
-        "form": form,
-        "members_without_two_factor": two_factor.members_without_device(request.sponsor),
-    }
-    return render(request, "accounts/sponsor_security.html", context)

@@ -11,7 +11,7 @@ class AuditedTask(Task):
     """Every task's writes are attributed to it in the audit trail ("task:sweep_sla")."""
 
     def __call__(self, *args, **kwargs):
-        from engagements.trail import system_actor  # Django's apps are ready by now
+        from audit.trail import system_actor  # Django's apps are ready by now
 
         with system_actor(f"task:{self.name.rsplit('.', 1)[-1]}"):
             return super().__call__(*args, **kwargs)

@@ -10,9 +10,6 @@ urlpatterns = [
     path("s/<slug:sponsor_slug>/", include("engagements.urls")),
     path("s/<slug:sponsor_slug>/", include("scorecards.urls")),
     path(
-        "s/<slug:sponsor_slug>/security/", account_views.sponsor_security, name="sponsor_security"
-    ),
-    path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",

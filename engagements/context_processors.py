@@ -1,5 +1,7 @@
 """Template context: the sponsor being viewed and the user's other sponsors (the switcher)."""
 
+from scorecards.api import unread_alerts
+
 from .models import Membership
 
 
@@ -7,13 +9,7 @@ def sponsor_context(request):
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {}
     sponsor = getattr(request, "sponsor", None)
-    unread = 0
-    if sponsor is not None:
-        from scorecards.models import Notification
-
-        unread = Notification.objects.filter(
-            user=request.user, sponsor=sponsor, read_at__isnull=True
-        ).count()
+    unread = unread_alerts(request.user, sponsor) if sponsor is not None else 0
     return {
         "unread_alerts": unread,
         "sponsor": sponsor,

@@ -8,7 +8,18 @@ from django.utils import timezone
 
 from accounts.timezones import time_zone_choices
 
-from .models import CDMO, Communication, Contact, Pause, Project, Request, Site
+from .models import (
+    CDMO,
+    WRITE_ROLES,
+    Communication,
+    Contact,
+    Pause,
+    Project,
+    Request,
+    Site,
+    SLAPolicy,
+)
+from .names import unique_name
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -234,11 +245,12 @@ class CDMOForm(forms.ModelForm):
         self.instance.sponsor = sponsor
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        duplicates = CDMO.objects.filter(sponsor=self.instance.sponsor, name__iexact=name)
-        if duplicates.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Your portfolio already has a CDMO of that name.")
-        return name
+        return unique_name(
+            self.cleaned_data["name"],
+            among=CDMO.objects.filter(sponsor=self.instance.sponsor),
+            instance=self.instance,
+            message="Your portfolio already has a CDMO of that name.",
+        )
 
 
 class SiteForm(forms.ModelForm):
@@ -249,11 +261,12 @@ class SiteForm(forms.ModelForm):
         fields = ["name", "country", "subdivision", "time_zone"]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        duplicates = Site.objects.filter(cdmo_id=self.instance.cdmo_id, name__iexact=name)
-        if duplicates.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("This CDMO already has a site of that name.")
-        return name
+        return unique_name(
+            self.cleaned_data["name"],
+            among=Site.objects.filter(cdmo_id=self.instance.cdmo_id),
+            instance=self.instance,
+            message="This CDMO already has a site of that name.",
+        )
 
     def clean_country(self):
         import holidays
@@ -313,19 +326,19 @@ class ProjectForm(forms.ModelForm):
             "cdmo"
         )
         self.fields["spoc"].label_from_instance = lambda c: f"{c.name} ({c.cdmo.name})"
-        from scorecards.models import SLAPolicy
-
         self.fields["sla_policy"].queryset = SLAPolicy.objects.filter(sponsor=sponsor)
         self.fields["owner"].queryset = get_user_model().objects.filter(
-            memberships__sponsor=sponsor, memberships__role__in=["admin", "manager"]
+            memberships__sponsor=sponsor, memberships__role__in=WRITE_ROLES
         )
 
     def clean_code(self):
-        code = self.cleaned_data["code"].strip().upper()
-        duplicates = Project.objects.filter(sponsor=self.instance.sponsor, code=code)
-        if duplicates.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("Another project already uses this code.")
-        return code
+        return unique_name(
+            self.cleaned_data["code"].upper(),
+            among=Project.objects.filter(sponsor=self.instance.sponsor),
+            instance=self.instance,
+            message="Another project already uses this code.",
+            field="code",
+        )
 
 
 class StatusChangeForm(forms.Form):

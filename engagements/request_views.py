@@ -9,10 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
-from scorecards import clock as business_clock
-from scorecards import sla
-from scorecards.models import Clock
-from scorecards.recompute import calendar_from
+from cdmo_portal.htmx import is_partial
+from scorecards.api import request_clocks
 
 from . import selectors, services
 from .access import WRITE, get_scoped_or_404, sponsor_view
@@ -63,7 +61,7 @@ def request_list(request):
         "now": now,
     }
     template = "engagements/request_list.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if is_partial(request):
         template += "#request-table"
     return render(request, template, context)
 
@@ -77,22 +75,8 @@ def request_detail(request, pk):
         ),
         pk=pk,
     )
-    clocks = list(Clock.objects.filter(request=ask).order_by("started_at", "kind"))
+    clocks, sponsor_wait = request_clocks(ask, timezone.now())
     pauses = list(ask.pauses.select_related("started_by", "ended_by"))
-    now = business_clock.truncate(timezone.now())
-    calendar = calendar_from(ask.calendar_snapshot)
-    pause_spans = [(p.started_at, p.ended_at) for p in pauses]
-    for item in clocks:
-        if item.stopped_at is None:  # still counting: minutes so far are read live
-            item.used_minutes = business_clock.working_minutes(
-                calendar, item.started_at, now, pause_spans
-            )
-        # Past due and still open: how late so far, in business time.
-        if item.state == "breached" and item.stopped_at is None and item.due_at:
-            item.late_so_far = business_clock.working_minutes(
-                calendar, item.due_at, now, pause_spans
-            )
-    sponsor_wait = sla.sponsor_wait(calendar, pause_spans, now)
     context = {
         "ask": ask,
         "clocks": clocks,

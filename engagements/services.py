@@ -1,19 +1,28 @@
 """Writes that span several models. Views call these; each runs in one transaction.
 
-Every write to a project's communications marks the project's computed figures stale in the
-same transaction and enqueues their recomputation after commit (see cdmo_portal.queue).
+Every write to a project's communications or a request marks what scorecards computes from
+it stale in the same transaction, visibly (scorecards.api.facts_changed), and the
+recomputation runs after commit.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from cdmo_portal.queue import enqueue_on_commit
-from scorecards import activity
-from scorecards.recompute import calendar_snapshot, policy_version_for
-from scorecards.tasks import recompute_project_activity, recompute_request_clocks
+from scorecards.api import facts_changed
 
-from .models import Communication, Pause, Request, RequestEvent
+from .models import (
+    Communication,
+    Pause,
+    PolicyTarget,
+    PolicyVersion,
+    Request,
+    RequestEvent,
+    SLAPolicy,
+    Sponsor,
+)
+from .terms import calendar_snapshot, policy_version_for
 
 
 def _require_reason(reason, message, field="reason"):
@@ -22,19 +31,6 @@ def _require_reason(reason, message, field="reason"):
     if not reason:
         raise ValidationError({field: message})
     return reason
-
-
-def _communication_log_changed(project, requests=()):
-    activity.mark_stale(project)
-    enqueue_on_commit(recompute_project_activity, project.pk)
-    for request in requests:
-        _clocks_changed(request)
-
-
-def _clocks_changed(request):
-    """Mark the request's clocks stale in this transaction; recompute them after commit."""
-    Request.objects.filter(pk=request.pk).update_computed(clocks_stale=True)
-    enqueue_on_commit(recompute_request_clocks, request.pk)
 
 
 def request_open(*, project, by, title, opened_at, category, priority, raised_by_cdmo=False):
@@ -55,7 +51,7 @@ def request_open(*, project, by, title, opened_at, category, priority, raised_by
         policy_version=version,
         calendar_snapshot=calendar_snapshot(version, project),
     )
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return request
 
 
@@ -112,7 +108,7 @@ def communication_log(
         )
     if requests:
         communication.requests.set(requests)
-    _communication_log_changed(project, requests)
+    facts_changed(project=project, requests=requests)
     return communication
 
 
@@ -137,7 +133,7 @@ def communication_update(*, communication, by, reason="", **changes):
     if requests is not None:
         communication.requests.set(requests)
         affected |= set(requests)
-    _communication_log_changed(communication.project, affected)
+    facts_changed(project=communication.project, requests=affected)
     return communication
 
 
@@ -148,7 +144,7 @@ def communication_delete(*, communication, by, reason):
     project = communication.project
     affected = list(communication.requests.all())
     communication.delete()
-    _communication_log_changed(project, affected)
+    facts_changed(project=project, requests=affected)
 
 
 def now_minute():
@@ -197,7 +193,7 @@ def request_pause(*, request, by, reason_category, reason, at=None):
     )
     request.status = Request.Status.WAITING_ON_SPONSOR
     request.save(update_fields=["status"])
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return pause
 
 
@@ -220,7 +216,7 @@ def request_resume(*, request, by, at=None):
     _end_pause(request, by, at)
     request.status = Request.Status.OPEN
     request.save(update_fields=["status"])
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return request
 
 
@@ -240,7 +236,7 @@ def request_close(*, request, by, kind, at=None, note=""):
     else:
         request.status = Request.Status.CANCELLED
     request.save(update_fields=["status", "resolved_at"])
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return request
 
 
@@ -266,7 +262,7 @@ def request_reopen(*, request, by, at=None, note=""):
     request.status, request.resolved_at = Request.Status.OPEN, None
     request._change_reason = note
     request.save(update_fields=["status", "resolved_at"])
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return request
 
 
@@ -295,5 +291,68 @@ def request_reclassify(*, request, by, category, priority, note=""):
     )
     request.category, request.priority = category, priority
     request.save(update_fields=["category", "priority"])
-    _clocks_changed(request)
+    facts_changed(requests=[request])
     return request
+
+
+# SLA terms: a policy edit is a new version, never a change in place ----------------------
+
+
+@transaction.atomic
+def policy_version_create(*, policy, by, data):
+    """Add the next version of `policy` from a valid PolicyVersionForm's cleaned data."""
+    policy = SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = PolicyVersion.objects.create(
+        sponsor_id=policy.sponsor_id,
+        policy=policy,
+        number=number,
+        effective_from=data["effective_from"],
+        calendar_kind=data["calendar_kind"],
+        calendar=data.get("calendar") if data["calendar_kind"] == "sponsor" else None,
+        source=data.get("source", ""),
+        warning_lead_minutes=data.get("warning_lead"),
+        escalation_steps=data["escalation_steps"],
+        created_by=by,
+    )
+    PolicyTarget.objects.bulk_create(
+        PolicyTarget(
+            sponsor_id=policy.sponsor_id,
+            version=version,
+            category=category,
+            priority=priority,
+            **{PolicyTarget.COLUMNS[kind]: minutes for kind, minutes in values.items()},
+        )
+        for (category, priority), values in data["targets"].items()
+    )
+    return version
+
+
+def _clear_default(sponsor_id):
+    # The sponsor's row lock serialises "make default" and "create": two at once would both
+    # clear the old default and then collide on the one-default constraint.
+    Sponsor.objects.select_for_update().filter(pk=sponsor_id).first()
+    # Row by row, not QuerySet.update(): every change to the configuration is audited.
+    for current in SLAPolicy.objects.select_for_update().filter(
+        sponsor_id=sponsor_id, is_default=True
+    ):
+        current.is_default = False
+        current.save(update_fields=["is_default"])
+
+
+@transaction.atomic
+def policy_create(*, sponsor, name, make_default):
+    """A new policy; the sponsor's first one is its default."""
+    Sponsor.objects.select_for_update().filter(pk=sponsor.pk).first()
+    if not SLAPolicy.objects.filter(sponsor=sponsor, is_default=True).exists():
+        make_default = True
+    if make_default:
+        _clear_default(sponsor.pk)
+    return SLAPolicy.objects.create(sponsor=sponsor, name=name, is_default=make_default)
+
+
+@transaction.atomic
+def policy_make_default(*, policy):
+    _clear_default(policy.sponsor_id)
+    policy.is_default = True
+    policy.save(update_fields=["is_default"])

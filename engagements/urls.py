@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import request_views, views
+from . import policy_views, request_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.my_work, name="my_work"),
@@ -24,4 +24,21 @@ urlpatterns = [
     path("requests/<int:pk>/", request_views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<slug:action>/", request_views.request_action, name="request_action"),
     path("history/<slug:model>/<int:pk>/", views.history, name="history"),
+    path("security/", sponsor_views.sponsor_security, name="sponsor_security"),
+    path("settings/sla/", policy_views.sla_settings, name="sla_settings"),
+    path("settings/calendars/new/", policy_views.calendar_edit, name="calendar_new"),
+    path("settings/calendars/<int:pk>/", policy_views.calendar_detail, name="calendar_detail"),
+    path("settings/calendars/<int:pk>/edit/", policy_views.calendar_edit, name="calendar_edit"),
+    path("settings/policies/new/", policy_views.policy_new, name="policy_new"),
+    path("settings/policies/<int:pk>/", policy_views.policy_detail, name="policy_detail"),
+    path(
+        "settings/policies/<int:pk>/versions/new/",
+        policy_views.policy_version_new,
+        name="policy_version_new",
+    ),
+    path(
+        "settings/policies/<int:pk>/default/",
+        policy_views.policy_make_default,
+        name="policy_make_default",
+    ),
 ]

@@ -5,8 +5,7 @@ HTMX requests to the same URLs get the named partials of the page's template.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,10 +13,12 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from scorecards.models import BusinessCalendar, SLAPolicy
+from audit.views import history_response
+from cdmo_portal.htmx import is_partial
 
-from . import audit, selectors, services
+from . import selectors, services
 from .access import WRITE, get_scoped_or_404, require_write, scoped, sponsor_view
+from .editing import save_or_render
 from .forms import (
     CDMOForm,
     CommunicationForm,
@@ -29,6 +30,7 @@ from .forms import (
 )
 from .models import (
     CDMO,
+    BusinessCalendar,
     Communication,
     Contact,
     Membership,
@@ -37,11 +39,8 @@ from .models import (
     Request,
     RequestEvent,
     Site,
+    SLAPolicy,
 )
-
-
-def is_htmx(request):
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 @login_required
@@ -99,27 +98,12 @@ def cdmo_detail(request, pk):
     return render(request, "engagements/cdmo_detail.html", context)
 
 
-def _edit(request, form, template, context, success_message, success_url):
-    """Save a valid POSTed form and redirect, or render the page with the form's errors."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                obj = form.save()
-        except IntegrityError:
-            # A constraint the form could not see (or a concurrent duplicate): nothing saved.
-            form.add_error(None, "This conflicts with an existing record; nothing was saved.")
-        else:
-            messages.success(request, success_message.format(obj=obj))
-            return redirect(success_url(obj))
-    return render(request, template, {"form": form, **context})
-
-
 @sponsor_view(WRITE)
 @require_http_methods(["GET", "POST"])
 def cdmo_edit(request, pk=None):
     cdmo = get_scoped_or_404(request, CDMO, pk=pk) if pk is not None else None
     form = CDMOForm(request.POST or None, instance=cdmo, sponsor=request.sponsor)
-    return _edit(
+    return save_or_render(
         request,
         form,
         "engagements/form_page.html",
@@ -138,7 +122,7 @@ def _cdmo_child_edit(request, model, form_class, noun, cdmo_pk, pk):
     )
     cdmo = row.cdmo if row else get_scoped_or_404(request, CDMO, pk=cdmo_pk)
     form = form_class(request.POST or None, instance=row or model(cdmo=cdmo, sponsor=cdmo.sponsor))
-    return _edit(
+    return save_or_render(
         request,
         form,
         "engagements/form_page.html",
@@ -187,7 +171,7 @@ def project_edit(request, pk=None):
     form = ProjectForm(
         request.POST or None, instance=project, sponsor=request.sponsor, initial=initial
     )
-    return _edit(
+    return save_or_render(
         request,
         form,
         "engagements/form_page.html",
@@ -222,7 +206,7 @@ def project_detail(request, pk):
     project = _project_for_page(request, pk)
     if request.method == "POST":
         return _log_communication(request, project)
-    if is_htmx(request) and request.htmx.target == "project-facts":
+    if is_partial(request) and request.htmx.target == "project-facts":
         return render(
             request, "engagements/project_detail.html#project-facts", {"project": project}
         )
@@ -239,7 +223,7 @@ def project_detail(request, pk):
         "filters": filters,
         "filter_query": _query_without(request, "before"),
     }
-    if is_htmx(request):
+    if is_partial(request):
         partial = "timeline-rows" if before else "timeline"
         return render(request, f"engagements/project_detail.html#{partial}", context)
     context["form"] = _new_log_form(request, project)
@@ -275,7 +259,7 @@ def _log_communication(request, project):
             request_priority=data["request_priority"],
             resume=data.get("resume") or (),
         )
-        if not is_htmx(request):
+        if not is_partial(request):
             messages.success(request, f"Logged “{communication.subject}”.")
             return redirect(_url(request, "project_detail", project.pk))
         response = render(
@@ -284,7 +268,7 @@ def _log_communication(request, project):
             {"project": project, "form": _new_log_form(request, project), "logged": communication},
         )
         return trigger_client_event(response, "communication-logged")
-    if is_htmx(request):
+    if is_partial(request):
         # htmx 2 does not swap 4xx answers: errors come back with 200 and the form as typed.
         return render(
             request, "engagements/project_detail.html#log-form", {"project": project, "form": form}
@@ -357,7 +341,7 @@ def communication_delete(request, pk):
         )
         messages.success(request, f"Deleted “{communication.subject}”; the audit trail keeps it.")
         target = _url(request, "project_detail", project.pk)
-        return HttpResponseClientRedirect(target) if is_htmx(request) else redirect(target)
+        return HttpResponseClientRedirect(target) if is_partial(request) else redirect(target)
     return render(
         request,
         "engagements/communication_delete.html",
@@ -383,31 +367,17 @@ AUDITED_MODELS = {
 
 @sponsor_view()
 def history(request, model, pk):
-    """Every recorded version of one record (also a deleted one), newest first, with changes.
-
-    `?format=csv` downloads the same trail, one line per changed field.
-    """
+    """The audit trail of one of the sponsor's records (also a deleted one), page or CSV."""
     if model not in AUDITED_MODELS:
         raise Http404("Not found.")
-    audited = AUDITED_MODELS[model]
-    entries = audit.record_history(model=audited, sponsor=request.sponsor, pk=pk)
-    if not entries:
-        raise Http404("Not found.")
-    if request.GET.get("format") == "csv":
-        response = HttpResponse(audit.history_csv(entries), content_type="text/csv; charset=utf-8")
-        filename = f"{model}-{pk}-audit-trail.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    latest = audited.history.filter(sponsor_id=request.sponsor.pk, id=pk).latest("history_date")
-    context = {
-        "entries": entries,
-        "model_name": audited._meta.verbose_name,
-        "pk": pk,
-        "title": audit.record_title(audited, latest),
-        "is_deleted": latest.history_type == "-",
-        "record_url": _record_url(request, model, latest),
-    }
-    return render(request, "engagements/history.html", context)
+    return history_response(
+        request,
+        model=AUDITED_MODELS[model],
+        sponsor=request.sponsor,
+        pk=pk,
+        slug=model,
+        record_url=lambda version: _record_url(request, model, version),
+    )
 
 
 def _record_url(request, model, version):

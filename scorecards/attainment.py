@@ -22,10 +22,10 @@ from django.db.models import Case, Count, DateTimeField, Exists, F, OuterRef, Q,
 from django.db.models.functions import Coalesce
 
 from engagements.models import Communication, Pause, Request
+from engagements.terms import calendar_from
 
 from . import clock
 from .models import Clock, ClockKind
-from .recompute import calendar_from
 
 KINDS = tuple(ClockKind.values)  # first_response, next_response, update, resolution
 RESPONSE_KINDS = (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE)

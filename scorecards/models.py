@@ -1,21 +1,23 @@
-"""What is computed from the engagement log, and the rules it is computed by.
+"""What is computed from the engagement log: activity figures, clocks, breaches, notices.
 
-Calendars and SLA policies are configured by sponsor admins (versioned, so editing them never
-moves history); clocks, breaches and notices are computed and never typed in.
+Computed, never typed in; the terms they are computed by (calendars, SLA policies) are
+engagements' configuration.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.timezones import validate_time_zone
-from engagements.trail import AuditedQuerySet, AuditedRecords
+from audit.trail import AuditedQuerySet, AuditedRecords
 
-DEFAULT_WEEKLY = [[[540, 1020]]] * 5 + [[], []]  # Mon–Fri 09:00–17:00, minutes of the day
+from .sla import ClockKind, ClockState
 
 
 def default_weekly():
-    return [list(map(list, day)) for day in DEFAULT_WEEKLY]
+    """Kept for migration 0002, from when calendars lived here (engagements.models now)."""
+    from .api import stored_week
+
+    return stored_week()
 
 
 class ProjectActivity(models.Model):
@@ -47,150 +49,6 @@ class ProjectActivity(models.Model):
 
     def __str__(self):
         return f"activity of project {self.project_id}"
-
-
-class BusinessCalendar(models.Model):
-    """A sponsor's named working calendar: zone, working intervals per weekday, holidays."""
-
-    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
-    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
-    country = models.CharField(max_length=2, blank=True, help_text="Public holidays of, e.g. DE")
-    subdivision = models.CharField(max_length=10, blank=True)
-    # weekday (0 = Monday) -> [[start_minute, end_minute], ...] of local time, 1440 = 24:00
-    weekly = models.JSONField(default=default_weekly)
-    closed_dates = models.JSONField(default=list, blank=True, help_text="ISO dates")
-
-    objects = AuditedQuerySet.as_manager()
-    history = AuditedRecords()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["sponsor", "name"], name="calendar_unique_name")
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class SLAPolicy(models.Model):
-    """A named policy; its terms live in versions, effective-dated."""
-
-    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=100)
-    is_default = models.BooleanField(default=False)
-
-    objects = AuditedQuerySet.as_manager()
-    history = AuditedRecords()
-
-    class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
-        constraints = [
-            models.UniqueConstraint(fields=["sponsor", "name"], name="policy_unique_name"),
-            models.UniqueConstraint(
-                fields=["sponsor"], condition=Q(is_default=True), name="policy_one_default"
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class CalendarKind(models.TextChoices):
-    SITE = "site", "The CDMO site's calendar"
-    SPONSOR = "sponsor", "A sponsor calendar"
-    ALWAYS = "always", "24/7"
-
-
-class PolicyVersion(models.Model):
-    """The terms of a policy from `effective_from` on. Never edited once a request uses it."""
-
-    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
-    policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="versions")
-    number = models.PositiveIntegerField()
-    effective_from = models.DateTimeField()
-    calendar_kind = models.CharField(
-        max_length=8, choices=CalendarKind.choices, default=CalendarKind.SITE
-    )
-    calendar = models.ForeignKey(
-        BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    source = models.CharField(
-        max_length=200, blank=True, help_text="The quality or service agreement it comes from"
-    )
-    warning_lead_minutes = models.PositiveIntegerField(null=True, blank=True)
-    # [{"after_minutes": 240, "role": "owner" | "admin" | "executive"}, ...]
-    escalation_steps = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = AuditedQuerySet.as_manager()
-    history = AuditedRecords()
-
-    class Meta:
-        ordering = ["policy", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(fields=["policy", "number"], name="policy_version_unique"),
-            models.CheckConstraint(
-                condition=~Q(calendar_kind="sponsor") | Q(calendar__isnull=False),
-                name="policy_version_sponsor_calendar_named",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.policy} v{self.number}"
-
-
-class PolicyTarget(models.Model):
-    """Targets in business minutes for one (category, priority); blank means no clock."""
-
-    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
-    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="targets")
-    category = models.CharField(max_length=32)
-    priority = models.CharField(max_length=16)
-    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
-    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
-    update_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
-    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
-
-    objects = AuditedQuerySet.as_manager()
-    history = AuditedRecords()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["version", "category", "priority"], name="policy_target_unique"
-            ),
-            models.CheckConstraint(
-                condition=(Q(first_response_minutes__isnull=True) | Q(first_response_minutes__gt=0))
-                & (Q(next_response_minutes__isnull=True) | Q(next_response_minutes__gt=0))
-                & (Q(update_interval_minutes__isnull=True) | Q(update_interval_minutes__gt=0))
-                & (Q(resolution_minutes__isnull=True) | Q(resolution_minutes__gt=0)),
-                name="policy_target_positive",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.category}/{self.priority}"
-
-
-class ClockKind(models.TextChoices):
-    FIRST_RESPONSE = "first_response", "First response"
-    NEXT_RESPONSE = "next_response", "Next response"
-    UPDATE = "update", "Update interval"
-    RESOLUTION = "resolution", "Resolution"
-
-
-class ClockState(models.TextChoices):
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    MET = "met", "Met"
-    BREACHED = "breached", "Breached"
-    VOID = "void", "Void"
-    UNTIMED = "untimed", "No target"
 
 
 class Clock(models.Model):

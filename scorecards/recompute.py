@@ -6,79 +6,16 @@ withdrawn (kept), never deleted.
 """
 
 import hashlib
-from datetime import date
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from engagements.models import Communication, Pause, Request, RequestEvent
+from engagements.terms import calendar_from
 
 from . import clock, sla
-from .models import (
-    DEFAULT_WEEKLY,
-    Breach,
-    CalendarKind,
-    Clock,
-    Notice,
-    NoticeKind,
-    PolicyVersion,
-    SLAPolicy,
-)
-
-
-def policy_version_for(project, at):
-    """The version of the project's policy (or the sponsor default) in force at `at`."""
-    policy_id = project.sla_policy_id or (
-        SLAPolicy.objects.filter(sponsor_id=project.sponsor_id, is_default=True)
-        .values_list("id", flat=True)
-        .first()
-    )
-    if policy_id is None:
-        return None
-    versions = PolicyVersion.objects.filter(sponsor_id=project.sponsor_id, policy_id=policy_id)
-    return (
-        versions.filter(effective_from__lte=at).order_by("-effective_from").first()
-        or versions.order_by("effective_from").first()
-    )
-
-
-def calendar_snapshot(version, project):
-    """The calendar a request will keep for life, as plain data."""
-    if version is None or version.calendar_kind == CalendarKind.ALWAYS:
-        return {"always_open": True, "time_zone": "UTC"}
-    if version.calendar_kind == CalendarKind.SPONSOR:
-        source = version.calendar
-        return {
-            "time_zone": source.time_zone,
-            "weekly": source.weekly or DEFAULT_WEEKLY,
-            "country": source.country,
-            "subdivision": source.subdivision,
-            "closed_dates": list(source.closed_dates or []),
-        }
-    site = project.site
-    if site is None:  # no site recorded: the CDMO's week in UTC, no holidays
-        return {"time_zone": "UTC", "weekly": DEFAULT_WEEKLY}
-    return {
-        "time_zone": site.time_zone,
-        "weekly": DEFAULT_WEEKLY,
-        "country": site.country,
-        "subdivision": site.subdivision,
-    }
-
-
-def calendar_from(snapshot):
-    if not snapshot or snapshot.get("always_open"):
-        return clock.ALWAYS_OPEN
-    return clock.Calendar(
-        time_zone=snapshot["time_zone"],
-        weekly=tuple(
-            tuple((int(a), int(b)) for a, b in day)
-            for day in snapshot.get("weekly", DEFAULT_WEEKLY)
-        ),
-        country=snapshot.get("country", ""),
-        subdivision=snapshot.get("subdivision", ""),
-        closed_dates=frozenset(date.fromisoformat(d) for d in snapshot.get("closed_dates", [])),
-    )
+from .models import Breach, Clock, Notice, NoticeKind
 
 
 def replay_request(request, now):
@@ -88,7 +25,8 @@ def replay_request(request, now):
     and this runs for every change to it.
     """
     version = request.policy_version
-    targets = list(version.targets.all()) if version else []
+    if version is not None:  # one query for every target lookup below
+        prefetch_related_objects([version], "targets")
     through = Communication.requests.through.objects.filter(request_id=request.pk)
     communications = [
         sla.Communication(occurred_at, pk, direction == "inbound", needs_response)
@@ -104,7 +42,7 @@ def replay_request(request, now):
             occurred_at,
             pk,
             kind,
-            _targets(targets, category, priority)
+            _targets(version, category, priority)
             if kind == RequestEvent.Kind.RECLASSIFIED
             else None,
         )
@@ -125,7 +63,7 @@ def replay_request(request, now):
         calendar=calendar_from(request.calendar_snapshot),
         opened_at=request.opened_at,
         raised_by_cdmo=request.raised_by_cdmo,
-        targets=_targets(targets, category, priority),
+        targets=_targets(version, category, priority),
         communications=communications,
         lifecycle=lifecycle,
         pauses=pauses,
@@ -135,16 +73,11 @@ def replay_request(request, now):
     )
 
 
-def _targets(rows, category, priority):
-    for target in rows:
-        if target.category == category and target.priority == priority:
-            return sla.Targets(
-                first_response=target.first_response_minutes,
-                next_response=target.next_response_minutes,
-                update=target.update_interval_minutes,
-                resolution=target.resolution_minutes,
-            )
-    return sla.Targets()
+def _targets(version, category, priority):
+    target = version.target_for(category, priority) if version else None
+    if target is None:
+        return sla.Targets()
+    return sla.Targets(**{kind: target.minutes(kind) for kind in sla.ClockKind.values})
 
 
 def _opening_classification(request):

@@ -1,10 +1,10 @@
 """The SLA attainment report: the page (with its HTMX-swapped report), and its CSV exports."""
 
-import csv
+from itertools import chain
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +12,8 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
+from cdmo_portal.csv_export import csv_response
+from cdmo_portal.htmx import is_partial
 from engagements.access import sponsor_view
 
 from . import attainment as report
@@ -130,7 +132,7 @@ def attainment(request):
         "time_zone": timezone.get_current_timezone_name(),
     }
     template = "scorecards/attainment.html"
-    partial = request.htmx and not request.htmx.history_restore_request
+    partial = is_partial(request)
     if partial:
         template += "#report"
     response = render(request, template, context)
@@ -140,34 +142,6 @@ def attainment(request):
 
 
 # CSV exports -----------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A value for a CSV cell; text a spreadsheet would run as a formula is quoted with '."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(rows, filename, *, stream=False):
-    writer = csv.writer(_Echo())
-    # The byte-order mark makes Excel read the file as UTF-8 (CDMO names are not all ASCII).
-    lines = _chain(["\ufeff"], (writer.writerow([csv_cell(cell) for cell in row]) for row in rows))
-    if stream:
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse("".join(lines), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _bad_request(form):
@@ -231,7 +205,7 @@ def attainment_csv(request):
     rows.append(line(result.total, "All", ""))
     name = result.grouping.name
     filename = f"{request.sponsor.slug}-sla-attainment-by-{name}-{_period_slug(result.period)}.csv"
-    return _csv_response(rows, filename)
+    return csv_response(rows, filename)
 
 
 CLOCK_HEADER = [
@@ -283,9 +257,4 @@ def attainment_clocks_csv(request):
     zone = timezone.get_current_timezone()  # the rows are written after the view returns
     lines = (_clock_line(values, zone) for values in clocks.iterator(chunk_size=2000))
     filename = f"{request.sponsor.slug}-sla-clocks-{_period_slug(result.period)}.csv"
-    return _csv_response(_chain([CLOCK_HEADER], lines), filename, stream=True)
-
-
-def _chain(first, rest):
-    yield from first
-    yield from rest
+    return csv_response(chain([CLOCK_HEADER], lines), filename, stream=True)

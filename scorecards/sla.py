@@ -9,21 +9,32 @@ what it returns (scorecards/recompute.py).
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# TextChoices is a str enum (no ORM, no settings): the clock kinds and states are defined here,
+# beside the replay that produces them, and the models and forms take their choices from here.
+from django.db.models import TextChoices
+
 from . import clock
 
-FIRST_RESPONSE = "first_response"
-NEXT_RESPONSE = "next_response"
-UPDATE = "update"
-RESOLUTION = "resolution"
 
-RUNNING, PAUSED, MET, BREACHED, VOID, UNTIMED = (
-    "running",
-    "paused",
-    "met",
-    "breached",
-    "void",
-    "untimed",
-)
+class ClockKind(TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    UPDATE = "update", "Update interval"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class ClockState(TextChoices):
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    MET = "met", "Met"
+    BREACHED = "breached", "Breached"
+    VOID = "void", "Void"
+    UNTIMED = "untimed", "No target"
+
+
+# Plain strings for the replay's own arithmetic and fingerprints.
+FIRST_RESPONSE, NEXT_RESPONSE, UPDATE, RESOLUTION = ClockKind.values
+RUNNING, PAUSED, MET, BREACHED, VOID, UNTIMED = ClockState.values
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,7 @@ def outsider_world(other_sponsor):
     request = RequestFactory(project=project)
     communication = CommunicationFactory(project=project)
     communication.requests.add(request)
-    from scorecards.models import BusinessCalendar, SLAPolicy
+    from engagements.models import BusinessCalendar, SLAPolicy
 
     calendar = BusinessCalendar.objects.create(
         sponsor=other_sponsor, name="Outsider hours", time_zone="Europe/Oslo"

@@ -19,10 +19,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from engagements import services
-from engagements.models import RequestEvent, Role
+from engagements.models import (
+    CalendarKind,
+    PolicyTarget,
+    PolicyVersion,
+    RequestEvent,
+    Role,
+    SLAPolicy,
+)
 from scorecards import attainment, recompute, sweep
 from scorecards.attainment import Percentile, Period, percentile, preset_period
-from scorecards.models import CalendarKind, Clock, PolicyTarget, PolicyVersion, SLAPolicy
+from scorecards.models import Clock
 
 from . import test_browser
 from .factories import CDMOFactory, MembershipFactory, ProjectFactory, UserFactory

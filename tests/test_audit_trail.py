@@ -23,28 +23,26 @@ from django.test import RequestFactory as HttpRequestFactory
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from audit.trail import AuditedCommand, AuditedQuerySet, system_actor
 from cdmo_portal.celery import AuditedTask, app
 from engagements.models import (
     CDMO,
+    BusinessCalendar,
     Communication,
     Contact,
     Membership,
     Pause,
+    PolicyTarget,
+    PolicyVersion,
     Project,
     Request,
     RequestEvent,
     Site,
+    SLAPolicy,
     Sponsor,
 )
-from engagements.trail import AuditedCommand, AuditedQuerySet, system_actor
 from scorecards import tasks
-from scorecards.models import (
-    Breach,
-    BusinessCalendar,
-    PolicyTarget,
-    PolicyVersion,
-    SLAPolicy,
-)
+from scorecards.models import Breach
 
 from .factories import ContactFactory, ProjectFactory, RequestFactory, UserFactory, minutes_ago
 from .test_communication_log import HTMX, form_data

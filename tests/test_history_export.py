@@ -13,7 +13,7 @@ from .test_communication_log import form_data, local_input
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode())))
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_it_exports_the_trail_one_line_per_changed_field(manager_client, communication, sponsor):
@@ -73,7 +73,7 @@ def test_it_links_the_export_from_the_history_page(manager_client, communication
 
 
 def test_it_shows_the_trail_of_sla_settings(client, admin_user, sponsor):
-    from scorecards.models import BusinessCalendar
+    from engagements.models import BusinessCalendar
 
     client.force_login(admin_user)
     calendar = BusinessCalendar.objects.create(sponsor=sponsor, name="Basel", time_zone="UTC")

@@ -9,18 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagements import services
-from engagements.models import RequestEvent, Role
-from scorecards import recompute, sweep
-from scorecards.models import (
-    Breach,
+from engagements.models import (
     CalendarKind,
-    Clock,
-    Notice,
-    Notification,
     PolicyTarget,
     PolicyVersion,
+    RequestEvent,
+    Role,
     SLAPolicy,
 )
+from scorecards import recompute, sweep
+from scorecards.models import Breach, Clock, Notice, Notification
 
 from .factories import MembershipFactory, UserFactory
 

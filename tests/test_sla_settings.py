@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from scorecards.models import BusinessCalendar, PolicyTarget, PolicyVersion, SLAPolicy
-from scorecards.policy_forms import parse_duration
+from engagements.models import BusinessCalendar, PolicyTarget, PolicyVersion, SLAPolicy
+from engagements.policy_forms import parse_duration
 
 from .test_sla_requests import ask, make_policy
 

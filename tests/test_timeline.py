@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 
@@ -70,9 +71,11 @@ def test_it_filters_by_channel_direction_text_and_dates(manager_client, project)
     assert entries("?channel=call") == [call]
     assert entries("?direction=inbound") == [inbound]
     assert set(entries("?q=yield")) == {call, inbound}
-    since = (old.occurred_at + timedelta(days=1)).date().isoformat()
+    # Dates are the user's (Europe/Berlin): late in a UTC day the local date is the next one.
+    old_date = old.occurred_at.astimezone(ZoneInfo("Europe/Berlin")).date()
+    since = (old_date + timedelta(days=1)).isoformat()
     assert old not in entries(f"?since={since}")
-    assert entries(f"?until={old.occurred_at.date().isoformat()}") == [old]
+    assert entries(f"?until={old_date.isoformat()}") == [old]
 
 
 def test_it_ignores_invalid_filters_instead_of_failing(manager_client, project):

@@ -6,7 +6,7 @@ fuzzing fill them with the member's own, so every page answers with real content
 
 from django.utils import timezone
 
-from scorecards.models import BusinessCalendar, PolicyTarget, PolicyVersion, SLAPolicy
+from engagements.models import BusinessCalendar, PolicyTarget, PolicyVersion, SLAPolicy
 
 from .factories import CommunicationFactory, ContactFactory, ProjectFactory, RequestFactory
 

@@ -10,23 +10,26 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from audit.trail import AuditedCommand
 from engagements.models import (
     CDMO,
+    CalendarKind,
     Communication,
     Contact,
     Membership,
     Pause,
+    PolicyTarget,
+    PolicyVersion,
     Project,
     Request,
     RequestEvent,
     Role,
     Site,
+    SLAPolicy,
     Sponsor,
 )
-from engagements.trail import AuditedCommand
-from scorecards import activity, recompute
-from scorecards.models import CalendarKind, Notice, PolicyTarget, PolicyVersion, SLAPolicy
-from scorecards.recompute import calendar_snapshot, policy_version_for
+from engagements.terms import calendar_snapshot, policy_version_for
+from scorecards.api import compute_now
 
 DEMO_PASSWORD = "helix-demo-2026"  # noqa: S105 - printed in the README for the demo only
 USERS = [
@@ -381,12 +384,5 @@ class Command(AuditedCommand):
         Communication.participants.through.objects.bulk_create(through_contacts)
         # Links written in bulk send no signal: each communication records its linked state.
         Communication.objects.filter(project__in=projects).record_versions()
-        for project in projects:
-            activity.mark_stale(project)
-            activity.recompute(project.pk)
-        for request in requests:
-            recompute.recompute(request.pk, now)
         # Six months of history would otherwise send six months of alerts on the first sweep.
-        Notice.objects.filter(request__in=requests, fire_at__lte=now).update(
-            claimed_at=now, sent_at=now
-        )
+        compute_now(projects=projects, requests=requests, now=now, settle_past_notices=True)

@@ -11,10 +11,23 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from engagements.models import CDMO, Communication, Pause, Project, Request, Site, Sponsor
-from engagements.trail import AuditedCommand
+from audit.trail import AuditedCommand
+from engagements.models import (
+    CDMO,
+    CalendarKind,
+    Communication,
+    Pause,
+    PolicyTarget,
+    PolicyVersion,
+    Project,
+    Request,
+    Site,
+    SLAPolicy,
+    Sponsor,
+)
+from engagements.terms import calendar_snapshot
 from scorecards import clock, recompute, sla, sweep
-from scorecards.models import CalendarKind, Clock, PolicyTarget, PolicyVersion, SLAPolicy
+from scorecards.models import Clock
 
 OPEN_REQUESTS = 200_000
 BERLIN = clock.Calendar(time_zone="Europe/Berlin", country="DE", subdivision="BE")
@@ -149,7 +162,7 @@ class Command(AuditedCommand):
                     opened_at=start,
                     opened_by=owner,
                     policy_version=version,
-                    calendar_snapshot=recompute.calendar_snapshot(version, project),
+                    calendar_snapshot=calendar_snapshot(version, project),
                 )
                 communications, pauses = year_of_history(start)
                 rows = Communication.objects.bulk_create(
@@ -195,7 +208,7 @@ class Command(AuditedCommand):
         sponsor, owner, project, version = self._world()
         existing = Request.objects.filter(project=project, title="open").count()
         now = clock.truncate(timezone.now())
-        snapshot = recompute.calendar_snapshot(version, project)
+        snapshot = calendar_snapshot(version, project)
         batch = 10_000
         while existing < open_requests:
             size = min(batch, open_requests - existing)

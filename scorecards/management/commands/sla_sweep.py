@@ -2,7 +2,7 @@
 
 import time
 
-from engagements.trail import AuditedCommand
+from audit.trail import AuditedCommand
 from scorecards import sweep
 
 

@@ -1,9 +1,9 @@
-"""Sponsor settings for SLA clocks: business calendars and versioned policies.
+"""Sponsor settings for SLA clocks: business calendars and versioned services.
 
 Every member may read them (a PM should know the terms); only sponsor admins change them.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -13,12 +13,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.access import ADMIN, get_scoped_or_404, scoped, sponsor_view
-from engagements.models import Request
+from scorecards import api as clock
 
-from . import clock, policies
-from .models import BusinessCalendar, PolicyVersion, SLAPolicy
-from .policy_forms import TARGET_KINDS, CalendarForm, PolicyVersionForm, target_column
+from . import services
+from .access import ADMIN, get_scoped_or_404, scoped, sponsor_view
+from .editing import save_or_render
+from .models import BusinessCalendar, PolicyVersion, Request, SLAPolicy
+from .names import unique_name
+from .policy_forms import TARGET_KINDS, CalendarForm, PolicyVersionForm
+from .terms import calendar_fields, calendar_from
 
 
 @sponsor_view()
@@ -33,7 +36,7 @@ def sla_settings(request):
             )
         ),
     }
-    return render(request, "scorecards/sla_settings.html", context)
+    return render(request, "engagements/sla_settings.html", context)
 
 
 def preview(calendar, days=30):
@@ -52,13 +55,7 @@ def preview(calendar, days=30):
 def calendar_detail(request, pk):
     calendar = get_scoped_or_404(request, BusinessCalendar, pk=pk)
     try:
-        pure = clock.Calendar(
-            time_zone=calendar.time_zone,
-            weekly=calendar.weekly,
-            country=calendar.country,
-            subdivision=calendar.subdivision,
-            closed_dates=frozenset(date.fromisoformat(d) for d in calendar.closed_dates),
-        )
+        pure = calendar_from(calendar_fields(calendar))
     except ValueError as error:  # stored outside the form (admin, data import): say so
         messages.error(request, f"This calendar cannot be used: {error}")
         pure = None
@@ -69,45 +66,60 @@ def calendar_detail(request, pk):
         "total": sum(d["minutes"] for d in days),
         "until": timezone.localdate() + timedelta(days=30),
     }
-    return render(request, "scorecards/calendar_detail.html", context)
+    return render(request, "engagements/calendar_detail.html", context)
 
 
 @sponsor_view(ADMIN)
 def calendar_edit(request, pk=None):
     calendar = get_scoped_or_404(request, BusinessCalendar, pk=pk) if pk is not None else None
     form = CalendarForm(request.POST or None, instance=calendar, sponsor=request.sponsor)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Saved calendar {saved.name}.")
-        return redirect("calendar_detail", request.sponsor.slug, saved.pk)
     title = f"Edit calendar {calendar.name}" if calendar else "New business calendar"
-    return render(request, "scorecards/calendar_form.html", {"form": form, "title": title})
+    return save_or_render(
+        request,
+        form,
+        "engagements/calendar_form.html",
+        {"title": title},
+        "Saved calendar {obj.name}.",
+        lambda obj: reverse("calendar_detail", args=[request.sponsor.slug, obj.pk]),
+    )
 
 
 class PolicyForm(forms.Form):
     name = forms.CharField(max_length=100)
     make_default = forms.BooleanField(required=False, label="The sponsor's default policy")
 
+    def __init__(self, *args, sponsor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sponsor = sponsor
+
+    def clean_name(self):
+        return unique_name(
+            self.cleaned_data["name"],
+            among=SLAPolicy.objects.filter(sponsor=self.sponsor),
+            message="There is already a policy of that name.",
+        )
+
 
 @sponsor_view(ADMIN)
 def policy_new(request):
-    form = PolicyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        name = form.cleaned_data["name"].strip()
-        if scoped(request, SLAPolicy).filter(name__iexact=name).exists():
-            form.add_error("name", "There is already a policy of that name.")
-        else:
-            policy = policies.policy_create(
-                sponsor=request.sponsor, name=name, make_default=form.cleaned_data["make_default"]
-            )
-            messages.success(request, f"Created {policy}; now set its terms.")
-            return redirect("policy_version_new", request.sponsor.slug, policy.pk)
+    form = PolicyForm(request.POST or None, sponsor=request.sponsor)
     context = {
-        "form": form,
         "title": "New SLA policy",
         "cancel_url": reverse("sla_settings", args=[request.sponsor.slug]),
     }
-    return render(request, "engagements/form_page.html", context)
+    return save_or_render(
+        request,
+        form,
+        "engagements/form_page.html",
+        context,
+        "Created {obj}; now set its terms.",
+        lambda obj: reverse("policy_version_new", args=[request.sponsor.slug, obj.pk]),
+        save=lambda form: services.policy_create(
+            sponsor=request.sponsor,
+            name=form.cleaned_data["name"],
+            make_default=form.cleaned_data["make_default"],
+        ),
+    )
 
 
 @sponsor_view()
@@ -125,7 +137,7 @@ def policy_detail(request, pk):
         ).count()
     return render(
         request,
-        "scorecards/policy_detail.html",
+        "engagements/policy_detail.html",
         {"policy": policy, "versions": versions, "kinds": TARGET_KINDS},
     )
 
@@ -146,7 +158,7 @@ def _matrix(version):
             (
                 labels.get(target.category, target.category),
                 priorities.get(target.priority, target.priority),
-                [getattr(target, target_column(kind)) for kind, _ in TARGET_KINDS],
+                [target.minutes(kind) for kind, _ in TARGET_KINDS],
             )
         )
     return rows
@@ -158,14 +170,14 @@ def policy_version_new(request, pk):
     latest = policy.versions.prefetch_related("targets").order_by("-effective_from").first()
     form = PolicyVersionForm(request.POST or None, sponsor=request.sponsor, initial_version=latest)
     if request.method == "POST" and form.is_valid():
-        version = policies.policy_version_create(
+        version = services.policy_version_create(
             policy=policy, by=request.user, data=form.cleaned_data
         )
         messages.success(request, f"Saved {version}, effective from its date on.")
         return redirect("policy_detail", request.sponsor.slug, policy.pk)
     return render(
         request,
-        "scorecards/policy_version_form.html",
+        "engagements/policy_version_form.html",
         {"form": form, "policy": policy, "latest": latest, "kinds": TARGET_KINDS},
     )
 
@@ -175,6 +187,6 @@ def policy_make_default(request, pk):
     policy = get_scoped_or_404(request, SLAPolicy, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    policies.policy_make_default(policy=policy)
+    services.policy_make_default(policy=policy)
     messages.success(request, f"{policy} is now the default policy.")
     return redirect("sla_settings", request.sponsor.slug)

@@ -1,12 +1,10 @@
 """Reading the audit trail: each recorded version of a record and what changed from the last.
 
-Versions are written on every write path (engagements.trail); `history_change_reason` keeps
+Versions are written on every write path (audit.trail); `history_change_reason` keeps
 the reason for a deletion or for an edit of a closed record, after the name of the system
 process that wrote, if one did ("task:sweep_sla: ...").
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,14 +145,6 @@ def record_history(*, model, sponsor, pk):
 
 
 CSV_COLUMNS = ["when (UTC)", "who", "action", "field", "old", "new", "reason"]
-# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """The cell as text, quoted with a leading ' when a spreadsheet would read a formula."""
-    text = str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _who_for_export(entry):
@@ -165,16 +155,12 @@ def _who_for_export(entry):
     return f"{name} ({user.username})" if name else user.username
 
 
-def history_csv(entries):
-    """The trail as CSV: one line per changed field (one per version without fields)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def history_rows(entries):
+    """The trail as CSV rows: a header, then one line per changed field (one per version
+    without fields)."""
+    yield CSV_COLUMNS
     for entry in entries:
         when = entry.at.astimezone(UTC).isoformat(timespec="seconds")
         head = [when, _who_for_export(entry), entry.action]
-        changes = entry.changes or [Change("", "", "")]
-        for change in changes:
-            row = [*head, change.field, change.old, change.new, entry.reason]
-            writer.writerow([csv_safe(cell) for cell in row])
-    return out.getvalue()
+        for change in entry.changes or [Change("", "", "")]:
+            yield [*head, change.field, change.old, change.new, entry.reason]

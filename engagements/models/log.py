@@ -1,4 +1,4 @@
-"""The facts people type in: sponsors, memberships, CDMOs, projects, communications, requests.
+"""The engagement log: sponsors, memberships, CDMOs, projects, communications, requests.
 
 Every tenant-owned row carries `sponsor_id` itself, copied from its parent when created and
 checked so that a child never points at another sponsor's parent.
@@ -11,8 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.timezones import validate_time_zone
-
-from .trail import AuditedQuerySet, AuditedRecords
+from audit.trail import AuditedQuerySet, AuditedRecords
 
 
 class Sponsor(models.Model):
@@ -271,7 +270,7 @@ class Project(SponsorOwned):
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
     sla_policy = models.ForeignKey(
-        "scorecards.SLAPolicy",
+        "SLAPolicy",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -356,7 +355,7 @@ class Request(SponsorOwned):
     )
     # The SLA terms in force when it opened; editing a policy or calendar never moves history.
     policy_version = models.ForeignKey(
-        "scorecards.PolicyVersion",
+        "PolicyVersion",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

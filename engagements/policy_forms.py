@@ -7,10 +7,11 @@ from django import forms
 from django.utils import timezone
 
 from accounts.timezones import time_zone_choices
-from engagements.models import Request
+from scorecards import api as clock
 
-from . import clock
-from .models import BusinessCalendar, CalendarKind
+from .models import BusinessCalendar, CalendarKind, EscalationRole, Request
+from .names import unique_name
+from .terms import calendar_fields, calendar_from
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 BUSINESS_DAY_MINUTES = 480  # "1 business day" = 8 business hours, whatever the calendar
@@ -99,7 +100,7 @@ class CalendarForm(forms.ModelForm):
     def __init__(self, *args, sponsor, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.sponsor = sponsor
-        week = self.instance.weekly or [[[540, 1020]]] * 5 + [[], []]
+        week = self.instance.weekly or clock.stored_week()
         for index, name in enumerate(WEEKDAYS):
             self.fields[f"day_{index}"] = forms.CharField(
                 required=False,
@@ -114,11 +115,12 @@ class CalendarForm(forms.ModelForm):
         return [self[f"day_{index}"] for index in range(7)]
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        clash = BusinessCalendar.objects.filter(sponsor=self.instance.sponsor, name__iexact=name)
-        if clash.exclude(pk=self.instance.pk).exists():
-            raise forms.ValidationError("There is already a calendar of that name.")
-        return name
+        return unique_name(
+            self.cleaned_data["name"],
+            among=BusinessCalendar.objects.filter(sponsor=self.instance.sponsor),
+            instance=self.instance,
+            message="There is already a calendar of that name.",
+        )
 
     def clean_country(self):
         return self.cleaned_data["country"].strip().upper()
@@ -148,14 +150,16 @@ class CalendarForm(forms.ModelForm):
         cleaned["weekly"] = week
         if not self.errors:
             try:
-                self.preview_calendar = clock.Calendar(
-                    time_zone=cleaned["time_zone"],
-                    weekly=week,
-                    country=cleaned.get("country", ""),
-                    subdivision=cleaned.get("subdivision", ""),
-                    closed_dates=frozenset(
-                        date.fromisoformat(d) for d in cleaned.get("closed_dates_text", [])
-                    ),
+                self.preview_calendar = calendar_from(
+                    calendar_fields(
+                        BusinessCalendar(
+                            time_zone=cleaned["time_zone"],
+                            weekly=week,
+                            country=cleaned.get("country", ""),
+                            subdivision=cleaned.get("subdivision", ""),
+                            closed_dates=cleaned.get("closed_dates_text", []),
+                        )
+                    )
                 )
             except ValueError as error:
                 self.add_error(None, str(error))
@@ -167,17 +171,8 @@ class CalendarForm(forms.ModelForm):
         return super().save(commit)
 
 
-ROLE_CHOICES = [
-    ("owner", "Project owner"),
-    ("admin", "Sponsor lead (admins)"),
-    ("executive", "Executives"),
-]
-TARGET_KINDS = [
-    ("first_response", "First response"),
-    ("next_response", "Next response"),
-    ("update", "Update interval"),
-    ("resolution", "Resolution"),
-]
+ROLE_CHOICES = EscalationRole.choices
+TARGET_KINDS = clock.ClockKind.choices
 
 
 class PolicyVersionForm(forms.Form):
@@ -235,7 +230,7 @@ class PolicyVersionForm(forms.Form):
         for target in version.targets.all():
             if target.category == first_category:
                 for kind, _ in TARGET_KINDS:
-                    initial[f"{target.priority}__{kind}"] = getattr(target, _column(kind))
+                    initial[f"{target.priority}__{kind}"] = target.minutes(kind)
         return initial
 
     def priority_rows(self):
@@ -311,16 +306,3 @@ class PolicyVersionForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error(f"override_{category}", error)
         return result
-
-
-def _column(kind):
-    return {
-        "first_response": "first_response_minutes",
-        "next_response": "next_response_minutes",
-        "update": "update_interval_minutes",
-        "resolution": "resolution_minutes",
-    }[kind]
-
-
-def target_column(kind):
-    return _column(kind)
