@@ -212,3 +212,36 @@ class AuditedCommand(BaseCommand):
     def execute(self, *args, **options):
         with system_actor(f"command:{self.__module__.rsplit('.', 1)[-1]}"):
             return super().execute(*args, **options)
+
+
+def latest_version_id(model, pk):
+    """The id of the newest recorded version of a row (None before its first)."""
+    return (
+        model.history.filter(id=pk)
+        .order_by("-history_date", "-history_id")
+        .values_list("history_id", flat=True)
+        .first()
+    )
+
+
+class ChangedMeanwhile(Exception):  # noqa: N818 - a condition the caller shows, not a fault
+    """Someone saved the row after the editor loaded it: `versions` are the newer versions."""
+
+    def __init__(self, versions):
+        super().__init__("changed meanwhile")
+        self.versions = versions
+
+
+def ensure_unchanged(instance, seen_version):
+    """Refuse a save over a version the editor never saw (a lost update), under a row lock.
+
+    Call inside the saving transaction. `seen_version` is the latest version id when the form
+    was rendered (kept in the form); None skips the check (a form without the field).
+    """
+    if seen_version is None:
+        return
+    model = type(instance)
+    models.QuerySet(model).select_for_update().filter(pk=instance.pk).exists()
+    versions = model.history.filter(id=instance.pk, history_id__gt=seen_version)
+    if versions.exists():
+        raise ChangedMeanwhile(list(versions.order_by("history_date", "history_id")))

@@ -1,13 +1,14 @@
 """Django forms for the engagement log and the portfolio. Querysets are scoped by the caller."""
 
-from datetime import UTC, date, datetime, timedelta
+import uuid
+from datetime import date
 
 from django import forms
-from django.conf import settings
-from django.utils import timezone
 
 from accounts.timezones import time_zone_choices
+from audit.trail import ensure_unchanged, latest_version_id
 
+from . import services
 from .models import (
     CDMO,
     WRITE_ROLES,
@@ -38,29 +39,35 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-# Earlier than this is a mistyped year, not history the portal holds. Year 1 in a zone east of
-# UTC does not even survive the conversion to UTC: PostgreSQL stores it as 1 BC, which Python
-# cannot read back (a 500 on every page showing it), and the SLA sweep failed on it.
-EARLIEST_ENTRY = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_FILTER_DATE = date(2100, 12, 31)
 
 
-def refuse_future(value, what="This"):
-    tolerance = timedelta(minutes=settings.COMMUNICATION_FUTURE_TOLERANCE_MINUTES)
-    if value and value > timezone.now() + tolerance:
-        raise forms.ValidationError(
-            f"{what} is in the future; log interactions once they have happened."
-        )
-
-
 def refuse_implausible(value, what="This"):
-    """Refuse a time in the future (beyond clock skew) or before 2000."""
-    refuse_future(value, what)
-    if value and value < EARLIEST_ENTRY:
-        raise forms.ValidationError(f"{what} is before 2000; check the year.")
+    """The services' rule for every typed instant, checked as the field is cleaned."""
+    if value:
+        services.check_time(value, what)
 
 
-class CommunicationForm(forms.ModelForm):
+class SeenVersionMixin:
+    """An edit form remembers which audit version it was opened on (issue 18: lost updates).
+
+    Saving over a later version is refused (audit.trail.ensure_unchanged), and the editor is
+    shown what changed meanwhile, with their own input kept.
+    """
+
+    def add_seen_version(self):
+        if self.instance.pk is None:
+            return
+        self.fields["seen_version"] = forms.IntegerField(required=False, widget=forms.HiddenInput)
+        if not self.is_bound:
+            self.initial["seen_version"] = latest_version_id(type(self.instance), self.instance.pk)
+
+    @property
+    def seen_version(self):
+        return self.cleaned_data.get("seen_version") if "seen_version" in self.fields else None
+
+
+class CommunicationForm(SeenVersionMixin, forms.ModelForm):
     """The quick log form at the top of a project, also used to edit an entry."""
 
     occurred_at = forms.DateTimeField(
@@ -118,6 +125,12 @@ class CommunicationForm(forms.ModelForm):
     def __init__(self, *args, project, **kwargs):
         super().__init__(*args, **kwargs)
         self.project = project
+        self.add_seen_version()
+        if self.instance.pk is None:
+            # One key per rendered form: submitting it twice logs once (issue 18, item 5).
+            self.fields["submission_key"] = forms.UUIDField(
+                required=False, widget=forms.HiddenInput, initial=uuid.uuid4
+            )
         self.fields["participants"].queryset = Contact.objects.filter(
             sponsor_id=project.sponsor_id, cdmo_id=project.cdmo_id
         )
@@ -149,10 +162,20 @@ class CommunicationForm(forms.ModelForm):
         else:
             del self.fields["resume"]
         self.fields["summary"].max_length = Communication.SUMMARY_MAX_LENGTH
+        # No maxlength in the browser: it cuts pasted text without a word. Over-long text comes
+        # back with a message and as typed.
+        for name in ("subject", "summary"):
+            self.fields[name].widget.attrs.pop("maxlength", None)
+        if not self.instance.pk:
+            self.fields["occurred_at"].required = False
+            self.fields[
+                "occurred_at"
+            ].help_text = "In your time zone. Leave empty for now — the moment you press Log."
         self.fields["direction"].choices = Communication.Direction.choices
 
     def clean_occurred_at(self):
-        occurred_at = self.cleaned_data["occurred_at"]
+        # Untouched on the log form, "When" means now, at submission — not when the page loaded.
+        occurred_at = self.cleaned_data["occurred_at"] or services.now_minute()
         refuse_implausible(occurred_at, "That time")
         return occurred_at.replace(second=0, microsecond=0)
 
@@ -171,24 +194,6 @@ class CommunicationForm(forms.ModelForm):
                 cleaned.get("request_category") or Request.Category.QUESTION
             )
             cleaned["request_priority"] = cleaned.get("request_priority") or Request.Priority.NORMAL
-        occurred_at = cleaned.get("occurred_at")
-        for request in cleaned.get("resume") or ():
-            if direction != Communication.Direction.OUTBOUND:
-                self.add_error("resume", "Only the sponsor's own message can end its pause.")
-                break
-            pause = request.pauses.filter(ended_at__isnull=True).first()
-            if occurred_at and pause and occurred_at < pause.started_at:
-                self.add_error(
-                    "resume", f"“{request.title}” was paused after this message was sent."
-                )
-        occurred_at = cleaned.get("occurred_at")
-        for request in cleaned.get("requests") or ():
-            if occurred_at and occurred_at < request.opened_at:
-                self.add_error(
-                    "requests",
-                    f"“{request.title}” was opened after this interaction; "
-                    "nothing on a request may be dated before it opened.",
-                )
         return cleaned
 
 
@@ -221,7 +226,7 @@ class TimelineFilterForm(forms.Form):
     def _plausible_date(self, name):
         # Year 1 or 9999 in the user's zone does not survive the conversion to UTC (SQLite).
         day = self.cleaned_data.get(name)
-        if day and not EARLIEST_ENTRY.date() <= day <= LATEST_FILTER_DATE:
+        if day and not services.EARLIEST_ENTRY.date() <= day <= LATEST_FILTER_DATE:
             raise forms.ValidationError("Choose a date between 2000 and 2100.")
         return day
 
@@ -296,7 +301,7 @@ class ContactForm(forms.ModelForm):
         fields = ["name", "title", "email", "phone", "function"]
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(SeenVersionMixin, forms.ModelForm):
     class Meta:
         model = Project
         fields = [
@@ -315,10 +320,26 @@ class ProjectForm(forms.ModelForm):
         ]
         widgets = {"start_date": DateInput(), "end_date": DateInput()}
 
-    def __init__(self, *args, sponsor, **kwargs):
+    def __init__(self, *args, sponsor, can_change_policy=False, **kwargs):
         from django.contrib.auth import get_user_model
 
         super().__init__(*args, **kwargs)
+        self.add_seen_version()
+        # The SLA terms are the sponsor's: only its admins move a project to other terms,
+        # with a reason the trail keeps (issue 18, item 9). Requests keep the version they
+        # opened with, so the change applies to requests opened after it.
+        policy = self.fields["sla_policy"]
+        if not can_change_policy:
+            policy.disabled = True
+            policy.help_text = "Set by a sponsor admin. Blank: the sponsor's default policy."
+        elif self.instance.pk:
+            self.fields["policy_reason"] = forms.CharField(
+                required=False,
+                max_length=500,
+                label="Reason for changing the SLA policy",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="Required when the policy changes; requests already open keep theirs.",
+            )
         self.instance.sponsor = sponsor
         self.fields["cdmo"].queryset = CDMO.objects.filter(sponsor=sponsor)
         self.fields["site"].queryset = Site.objects.filter(sponsor=sponsor).select_related("cdmo")
@@ -330,6 +351,24 @@ class ProjectForm(forms.ModelForm):
         self.fields["owner"].queryset = get_user_model().objects.filter(
             memberships__sponsor=sponsor, memberships__role__in=WRITE_ROLES
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            "sla_policy" in self.changed_data
+            and self.instance.pk
+            and "policy_reason" in self.fields
+        ):
+            reason = (cleaned.get("policy_reason") or "").strip()
+            if not reason:
+                self.add_error("policy_reason", "Say why this project moves to other SLA terms.")
+            else:
+                self.instance._change_reason = f"SLA policy changed: {reason}"
+        return cleaned
+
+    def save(self, commit=True):
+        ensure_unchanged(self.instance, self.seen_version)  # inside save_or_render's transaction
+        return super().save(commit)
 
     def clean_code(self):
         return unique_name(

@@ -1,11 +1,11 @@
 """Request pages: one ask with its clocks, pauses and thread; the open-requests list."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
@@ -16,7 +16,9 @@ from . import selectors, services
 from .access import WRITE, get_scoped_or_404, sponsor_view
 from .forms import PauseForm, ReclassifyForm, ReopenForm, StatusChangeForm
 from .models import Request, RequestEvent
+from .views import log_communication, new_log_form
 
+REQUESTS_PER_PAGE = 50
 STATE_FILTERS = {
     "": "All open",
     "running": "Running",
@@ -41,19 +43,14 @@ def request_list(request):
     queryset = selectors.open_request_list(
         sponsor=request.sponsor, owner=request.user if mine else None
     )
-    if state == "running":
-        queryset = queryset.filter(status=Request.Status.OPEN, clocks__state="running").distinct()
-    elif state == "paused":
-        queryset = queryset.filter(status=Request.Status.WAITING_ON_SPONSOR)
-    elif state == "breached":
-        queryset = queryset.filter(breached_open__gt=0)
-    elif state == "due_soon":
-        queryset = queryset.filter(
-            clocks__state="running", clocks__due_at__lte=now + timedelta(hours=hours)
-        ).distinct()
-    rows = list(queryset[:200])
+    queryset = selectors.open_requests_in_state(queryset, state, now=now, hours=hours)
+    page = Paginator(queryset, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "requests": rows,
+        "requests": list(page.object_list),
+        "page": page,
+        "query": query.urlencode(),
         "state": state,
         "states": STATE_FILTERS,
         "hours": hours,
@@ -89,6 +86,9 @@ def request_detail(request, pk):
         "breaches": list(ask.breaches.order_by("breached_at")),
         "calendar": ask.calendar_snapshot,
         "pause_form": PauseForm(),
+        "form": new_log_form(request, ask.project, ask=ask) if ask.is_open else None,
+        "log_url": reverse("request_action", args=[request.sponsor.slug, ask.pk, "log"]),
+        "project": ask.project,
         "status_form": StatusChangeForm(),
         "reopen_form": ReopenForm(),
         "reclassify_form": ReclassifyForm(
@@ -98,7 +98,7 @@ def request_detail(request, pk):
     return render(request, "engagements/request_detail.html", context)
 
 
-ACTIONS = {"pause", "resume", "resolve", "cancel", "reopen", "reclassify"}
+ACTIONS = {"pause", "resume", "resolve", "cancel", "reopen", "reclassify", "log"}
 
 
 @sponsor_view(WRITE)
@@ -109,6 +109,8 @@ def request_action(request, pk, action):
         raise Http404("Not found.")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    if action == "log":  # an answer or a chaser, logged from the request's page
+        return log_communication(request, ask.project, ask=ask)
     form_class = {"pause": PauseForm, "reopen": ReopenForm, "reclassify": ReclassifyForm}.get(
         action, StatusChangeForm
     )

@@ -1,6 +1,6 @@
 """Reads shared by views: keyword-only, with the sponsor as an explicit argument."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
@@ -117,6 +117,22 @@ def open_request_list(*, sponsor, owner=None, project=None, limit=None):
     if project is not None:
         queryset = queryset.filter(project=project)
     return queryset[:limit] if limit else queryset
+
+
+def open_requests_in_state(queryset, state, *, now, hours=24):
+    """Open requests narrowed to a clock state: running, paused, breached, due_soon (within
+    `hours`). The Open requests page and the Alerts page count with this one rule."""
+    if state == "running":
+        return queryset.filter(status=Request.Status.OPEN, clocks__state="running").distinct()
+    if state == "paused":
+        return queryset.filter(status=Request.Status.WAITING_ON_SPONSOR)
+    if state == "breached":
+        return queryset.filter(breached_open__gt=0)
+    if state == "due_soon":
+        return queryset.filter(
+            clocks__state="running", clocks__due_at__lte=now + timedelta(hours=hours)
+        ).distinct()
+    return queryset
 
 
 def recent_communications(*, sponsor, owner=None, limit=10):

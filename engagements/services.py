@@ -5,11 +5,15 @@ it stale in the same transaction, visibly (scorecards.api.facts_changed), and th
 recomputation runs after commit.
 """
 
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audit.trail import ensure_unchanged
 from scorecards.api import facts_changed
 
 from .models import (
@@ -24,6 +28,62 @@ from .models import (
 )
 from .terms import calendar_snapshot, policy_version_for
 
+# Earlier than this is a mistyped year, not history the portal holds. Year 1 in a zone east of
+# UTC does not even survive the conversion to UTC: PostgreSQL stores it as 1 BC, which Python
+# cannot read back (a 500 on every page showing it), and the SLA sweep failed on it.
+EARLIEST_ENTRY = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def future_tolerance():
+    """How far ahead of the server's clock a typed time may be (the user's clock may run fast)."""
+    return timedelta(minutes=settings.COMMUNICATION_FUTURE_TOLERANCE_MINUTES)
+
+
+def check_time(at, what="That time", field=None):
+    """Every typed instant: not in the future (beyond clock skew), not before 2000."""
+    problem = None
+    if at > timezone.now() + future_tolerance():
+        problem = f"{what} is in the future; log interactions once they have happened."
+    elif at < EARLIEST_ENTRY:
+        problem = f"{what} is before 2000; check the year."
+    if problem:
+        raise ValidationError({field: problem} if field else problem)
+    return at
+
+
+def _check_attachable(occurred_at, requests):
+    for request in requests:
+        if occurred_at < request.opened_at:
+            raise ValidationError(
+                {
+                    "requests": f"“{request.title}” was opened after this interaction; nothing "
+                    "on a request may be dated before it opened."
+                }
+            )
+
+
+def _resume_with(waiting, by, occurred_at):
+    """End the pause of each request this message answers, at the message's time."""
+    for request in waiting:
+        pause = request.pauses.filter(ended_at__isnull=True).first()
+        if pause and occurred_at < pause.started_at:
+            raise ValidationError(
+                {"resume": f"“{request.title}” was paused after this message was sent."}
+            )
+        try:
+            request_resume(request=request, by=by, at=occurred_at)
+        except ValidationError as error:
+            raise ValidationError(
+                {"resume": [f"“{request.title}”: {message}" for message in error.messages]}
+            ) from error
+
+
+def _submitted(sponsor_id, submission_key):
+    """The communication a form with this key already logged, if one did."""
+    return Communication.objects.filter(
+        sponsor_id=sponsor_id, submission_key=submission_key
+    ).first()
+
 
 def _require_reason(reason, message, field="reason"):
     """The reason for deleting a record or editing a closed one; the trail keeps it."""
@@ -35,8 +95,7 @@ def _require_reason(reason, message, field="reason"):
 
 def request_open(*, project, by, title, opened_at, category, priority, raised_by_cdmo=False):
     """Open an ask with the SLA terms and calendar in force now, kept for its whole life."""
-    now = timezone.now()
-    if opened_at > now + timezone.timedelta(minutes=5):
+    if opened_at > timezone.now() + future_tolerance():
         raise ValidationError({"opened_at": "A request cannot be opened in the future."})
     version = policy_version_for(project, opened_at)
     request = Request.objects.create(
@@ -72,25 +131,44 @@ def communication_log(
     request_category=Request.Category.QUESTION,
     request_priority=Request.Priority.NORMAL,
     resume=(),
+    submission_key=None,
 ):
     """Log one interaction; optionally open a request from it and attach it to open ones.
 
     `resume`: requests waiting on the sponsor that this message answers; their pause ends at
     the message's time (SPEC §3 edge 4: the form offers it for an ask logged during a pause).
     """
-    for waiting in resume:
-        request_resume(request=waiting, by=by, at=occurred_at)
-    communication = Communication.objects.create(
-        project=project,
-        sponsor_id=project.sponsor_id,
-        channel=channel,
-        direction=direction,
-        occurred_at=occurred_at,
-        subject=subject,
-        summary=summary,
-        needs_response=needs_response,
-        logged_by=by,
-    )
+    if submission_key is not None:
+        already = _submitted(project.sponsor_id, submission_key)
+        if already is not None:
+            return already
+    check_time(occurred_at, field="occurred_at")
+    _check_attachable(occurred_at, attach_to)
+    if resume and direction != Communication.Direction.OUTBOUND:
+        raise ValidationError({"resume": "Only the sponsor's own message can end its pause."})
+    _resume_with(resume, by, occurred_at)
+    try:
+        with transaction.atomic():  # a savepoint: the key's unique index decides a race
+            communication = Communication.objects.create(
+                project=project,
+                sponsor_id=project.sponsor_id,
+                channel=channel,
+                direction=direction,
+                occurred_at=occurred_at,
+                subject=subject,
+                summary=summary,
+                needs_response=needs_response,
+                logged_by=by,
+                submission_key=submission_key,
+            )
+    except IntegrityError:
+        # The same form, submitted at the same moment, was logged by the other request: undo
+        # what this one did (an ended pause) and answer with that one.
+        already = _submitted(project.sponsor_id, submission_key) if submission_key else None
+        if already is None:
+            raise
+        transaction.set_rollback(True)
+        return already
     if participants:
         communication.participants.set(participants)
     requests = list(attach_to)
@@ -113,13 +191,21 @@ def communication_log(
 
 
 @transaction.atomic
-def communication_update(*, communication, by, reason="", **changes):
+def communication_update(*, communication, by, reason="", seen_version=None, **changes):
     """Change a logged communication; `participants` and `requests` replace the current sets.
 
     One attached only to closed requests needs a reason, kept in the trail with the change.
+    `seen_version`: the audit version the editor opened; a later one raises ChangedMeanwhile.
     """
+    ensure_unchanged(communication, seen_version)
     participants = changes.pop("participants", None)
     requests = changes.pop("requests", None)
+    if "occurred_at" in changes:
+        check_time(changes["occurred_at"], field="occurred_at")
+        _check_attachable(
+            changes["occurred_at"],
+            communication.requests.all() if requests is None else requests,
+        )
     affected = set(communication.requests.all())
     if communication.is_closed:
         reason = _require_reason(reason, "It belongs to closed requests only: say why it changes.")
@@ -155,7 +241,7 @@ def _when(request, at, what):
     """The instant of a status change: now by default; never before opening, never future."""
     now = now_minute()
     at = (at or now).replace(second=0, microsecond=0)
-    if at > now + timezone.timedelta(minutes=5):
+    if at > now + future_tolerance():
         raise ValidationError({"at": f"{what} cannot be in the future."})
     if at < request.opened_at:
         raise ValidationError({"at": f"{what} cannot be before the request opened."})

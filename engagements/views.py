@@ -5,20 +5,21 @@ HTMX requests to the same URLs get the named partials of the page's template.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from audit.trail import ChangedMeanwhile
 from audit.views import history_response
 from cdmo_portal.htmx import is_partial
 
 from . import selectors, services
 from .access import WRITE, get_scoped_or_404, require_write, scoped, sponsor_view
-from .editing import save_or_render
+from .editing import add_service_errors, save_or_render, show_changed_meanwhile
 from .forms import (
     CDMOForm,
     CommunicationForm,
@@ -169,7 +170,11 @@ def project_edit(request, pk=None):
     project = get_scoped_or_404(request, Project, pk=pk) if pk is not None else None
     initial = {} if project else {"owner": request.user}
     form = ProjectForm(
-        request.POST or None, instance=project, sponsor=request.sponsor, initial=initial
+        request.POST or None,
+        instance=project,
+        sponsor=request.sponsor,
+        initial=initial,
+        can_change_policy=request.membership.is_admin,
     )
     return save_or_render(
         request,
@@ -205,10 +210,16 @@ def project_detail(request, pk):
     """
     project = _project_for_page(request, pk)
     if request.method == "POST":
-        return _log_communication(request, project)
+        return log_communication(request, project)
     if is_partial(request) and request.htmx.target == "project-facts":
         return render(
             request, "engagements/project_detail.html#project-facts", {"project": project}
+        )
+    if is_partial(request) and request.htmx.target == "project-open-requests":
+        return render(
+            request,
+            "engagements/project_detail.html#open-requests",
+            {"project": project, "open_requests": _open_requests(request, project)},
         )
     filters = TimelineFilterForm(request.GET or None)
     cleaned = filters.cleaned_data if filters.is_valid() else {}
@@ -226,53 +237,81 @@ def project_detail(request, pk):
     if is_partial(request):
         partial = "timeline-rows" if before else "timeline"
         return render(request, f"engagements/project_detail.html#{partial}", context)
-    context["form"] = _new_log_form(request, project)
-    context["open_requests"] = list(
-        selectors.open_request_list(sponsor=request.sponsor, project=project)
-    )
+    context["form"] = new_log_form(request, project)
+    context["open_requests"] = _open_requests(request, project)
     return render(request, "engagements/project_detail.html", context)
 
 
-def _new_log_form(request, project, data=None):
-    initial = {"occurred_at": timezone.localtime(services.now_minute()), "direction": "outbound"}
+def _open_requests(request, project):
+    return list(selectors.open_request_list(sponsor=request.sponsor, project=project))
+
+
+def new_log_form(request, project, data=None, ask=None):
+    """The quick log form; on a request's page it is pre-attached to it (an answer or chaser)."""
+    initial = {"direction": "outbound"}
+    if ask is not None:
+        initial = {"direction": "inbound", "requests": [ask.pk]}
     return CommunicationForm(data, project=project, initial=initial)
 
 
-def _log_communication(request, project):
+def log_communication(request, project, ask=None):
+    """Log from the POSTed quick form: the project page's, or a request page's (`ask`).
+
+    Success answers the fresh form (HTMX) with a "communication-logged" event, or redirects;
+    errors come back on the form as typed, and nothing is written.
+    """
     require_write(request)
-    form = _new_log_form(request, project, data=request.POST)
+    form = new_log_form(request, project, data=request.POST, ask=ask)
+    communication = None
     if form.is_valid():
         data = form.cleaned_data
-        communication = services.communication_log(
-            project=project,
-            by=request.user,
-            channel=data["channel"],
-            direction=data["direction"],
-            occurred_at=data["occurred_at"],
-            subject=data["subject"],
-            summary=data["summary"],
-            participants=data["participants"],
-            needs_response=data["needs_response"],
-            attach_to=data["requests"],
-            open_request=data["open_request"],
-            request_category=data["request_category"],
-            request_priority=data["request_priority"],
-            resume=data.get("resume") or (),
-        )
+        try:
+            communication = services.communication_log(
+                project=project,
+                by=request.user,
+                channel=data["channel"],
+                direction=data["direction"],
+                occurred_at=data["occurred_at"],
+                subject=data["subject"],
+                summary=data["summary"],
+                participants=data["participants"],
+                needs_response=data["needs_response"],
+                attach_to=data["requests"],
+                open_request=data["open_request"],
+                request_category=data["request_category"],
+                request_priority=data["request_priority"],
+                resume=data.get("resume") or (),
+                submission_key=data.get("submission_key"),
+            )
+        except ValidationError as error:  # a time rule of the service: nothing was written
+            add_service_errors(form, error)
+    if communication is not None and ask is not None:
+        messages.success(request, f"Logged “{communication.subject}”.")
+        target = _url(request, "request_detail", ask.pk)
+        return HttpResponseClientRedirect(target) if is_partial(request) else redirect(target)
+    if communication is not None:
         if not is_partial(request):
             messages.success(request, f"Logged “{communication.subject}”.")
             return redirect(_url(request, "project_detail", project.pk))
         response = render(
             request,
             "engagements/project_detail.html#log-form",
-            {"project": project, "form": _new_log_form(request, project), "logged": communication},
+            {"project": project, "form": new_log_form(request, project), "logged": communication},
         )
         return trigger_client_event(response, "communication-logged")
     if is_partial(request):
         # htmx 2 does not swap 4xx answers: errors come back with 200 and the form as typed.
+        log_url = _url(request, "request_action", ask.pk, "log") if ask else None
         return render(
-            request, "engagements/project_detail.html#log-form", {"project": project, "form": form}
+            request,
+            "engagements/project_detail.html#log-form",
+            {"project": project, "form": form, "log_url": log_url},
         )
+    if ask is not None:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_url(request, "request_detail", ask.pk))
     entries, next_cursor = selectors.communication_timeline(
         sponsor=request.sponsor, project=project
     )
@@ -286,6 +325,7 @@ def _log_communication(request, project):
             "next_cursor": next_cursor,
             "filters": TimelineFilterForm(),
             "filter_query": "",
+            "open_requests": _open_requests(request, project),
         },
     )
 
@@ -307,21 +347,28 @@ def communication_edit(request, pk):
     form = CommunicationForm(request.POST or None, instance=communication, project=project)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.communication_update(
-            communication=communication,
-            by=request.user,
-            channel=data["channel"],
-            direction=data["direction"],
-            occurred_at=data["occurred_at"],
-            subject=data["subject"],
-            summary=data["summary"],
-            needs_response=data["needs_response"],
-            participants=data["participants"],
-            requests=data["requests"],
-            reason=data.get("reason", ""),
-        )
-        messages.success(request, f"Saved “{communication.subject}”.")
-        return redirect(_url(request, "project_detail", project.pk))
+        try:
+            services.communication_update(
+                communication=communication,
+                by=request.user,
+                channel=data["channel"],
+                direction=data["direction"],
+                occurred_at=data["occurred_at"],
+                subject=data["subject"],
+                summary=data["summary"],
+                needs_response=data["needs_response"],
+                participants=data["participants"],
+                requests=data["requests"],
+                reason=data.get("reason", ""),
+                seen_version=form.seen_version,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except ChangedMeanwhile as error:
+            show_changed_meanwhile(request, form, communication, error)
+        else:
+            messages.success(request, f"Saved “{communication.subject}”.")
+            return redirect(_url(request, "project_detail", project.pk))
     return render(
         request,
         "engagements/communication_edit.html",

@@ -75,6 +75,8 @@ MATRIX = {
     ("request_detail", "POST"):             (200,   200,     200,     200),
     ("request_action:cancel", "GET"):       (405,   405,     403,     403),
     ("request_action:cancel", "POST"):      (302,   302,     403,     403),
+    ("request_action:log", "GET"):          (405,   405,     403,     403),
+    ("request_action:log", "POST"):         (302,   302,     403,     403),
     ("request_action:pause", "GET"):        (405,   405,     403,     403),
     ("request_action:pause", "POST"):       (302,   302,     403,     403),
     ("request_action:reclassify", "GET"):   (405,   405,     403,     403),
@@ -172,6 +174,7 @@ def valid_post(row, world, user):
         "service_type": project.service_type,
         "status": "active",
         "owner": world["user"].pk,
+        "sla_policy": project.sla_policy_id or "",  # unchanged: a change needs a reason
     }
     log = {
         "channel": "email",
@@ -192,6 +195,7 @@ def valid_post(row, world, user):
         "project_detail": log,
         "communication_edit": log,
         "communication_delete": {"reason": "Logged twice"},
+        "request_action:log": log,
         "request_action:pause": {"reason_category": "information", "reason": "Our answer"},
         "request_action:reclassify": {"category": "quality", "priority": "high"},
         "calendar_new": {**calendar, "name": "Night shift"},

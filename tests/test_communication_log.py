@@ -128,7 +128,7 @@ def test_it_attaches_an_inbound_answer_to_an_open_request(manager_client, projec
     ("overrides", "field", "message"),
     [
         ({"subject": ""}, "subject", "This field is required."),
-        ({"subject": "x" * 201}, "subject", "at most 200 characters"),
+        ({"subject": "x" * 501}, "subject", "at most 500 characters"),
         ({"summary": "y" * 20001}, "summary", "at most 20000 characters"),
         ({"occurred_at": "2030-01-01T10:00"}, "occurred_at", "is in the future"),
         ({"occurred_at": "yesterday"}, "occurred_at", "Enter a valid date/time."),

@@ -122,12 +122,15 @@ class SponsorOwned(models.Model):
                 raise ValidationError({field.name: "Belongs to another sponsor."})
 
 
+class CDMOStatus(models.TextChoices):
+    PROSPECT = "prospect", "Prospect"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    OFFBOARDED = "offboarded", "Offboarded"
+
+
 class CDMO(SponsorOwned):
-    class Status(models.TextChoices):
-        PROSPECT = "prospect", "Prospect"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        OFFBOARDED = "offboarded", "Offboarded"
+    Status = CDMOStatus
 
     name = models.CharField(max_length=200)
     website = models.URLField(blank=True)
@@ -153,7 +156,7 @@ class CDMO(SponsorOwned):
         constraints = [
             models.UniqueConstraint(fields=["sponsor", "name"], name="cdmo_unique_name"),
             models.CheckConstraint(
-                condition=Q(status__in=["prospect", "active", "paused", "offboarded"]),
+                condition=Q(status__in=CDMOStatus.values),
                 name="cdmo_status_valid",
             ),
         ]
@@ -341,7 +344,7 @@ class Request(SponsorOwned):
     OPEN_STATUSES = (Status.OPEN, Status.WAITING_ON_SPONSOR)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="requests")
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=500)  # a request opened from a message takes its subject
     category = models.CharField(max_length=32, choices=Category.choices, default=Category.QUESTION)
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
@@ -397,6 +400,11 @@ class Request(SponsorOwned):
         return self.status in self.OPEN_STATUSES
 
 
+class CommunicationDirection(models.TextChoices):
+    OUTBOUND = "outbound", "Sponsor → CDMO"
+    INBOUND = "inbound", "CDMO → sponsor"
+
+
 class Communication(SponsorOwned):
     """One logged interaction with a CDMO on a project."""
 
@@ -409,9 +417,7 @@ class Communication(SponsorOwned):
         SITE_VISIT = "site_visit", "Site visit"
         OTHER = "other", "Other"
 
-    class Direction(models.TextChoices):
-        OUTBOUND = "outbound", "Sponsor → CDMO"
-        INBOUND = "inbound", "CDMO → sponsor"
+    Direction = CommunicationDirection
 
     SUMMARY_MAX_LENGTH = 20000
 
@@ -419,7 +425,7 @@ class Communication(SponsorOwned):
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     occurred_at = models.DateTimeField()
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=500)
     summary = models.TextField(blank=True, max_length=SUMMARY_MAX_LENGTH)
     participants = models.ManyToManyField(Contact, blank=True, related_name="communications")
     needs_response = models.BooleanField(
@@ -431,6 +437,9 @@ class Communication(SponsorOwned):
     )
     logged_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Rendered into the log form: the same form submitted twice (a double click, a retry after
+    # a timeout) logs one communication, not two.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     sponsor_parent = "project"
     history = AuditedRecords(m2m_fields=[participants, requests])
@@ -439,12 +448,17 @@ class Communication(SponsorOwned):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(direction__in=["outbound", "inbound"]),
+                condition=Q(direction__in=CommunicationDirection.values),
                 name="communication_direction_valid",
             ),
             models.CheckConstraint(
                 condition=Q(direction="outbound") | Q(needs_response=False),
                 name="communication_only_outbound_needs_response",
+            ),
+            models.UniqueConstraint(
+                fields=["sponsor", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="communication_submitted_once",
             ),
         ]
         indexes = [
