@@ -306,14 +306,10 @@ def test_edge_14_a_first_cycle_breached_then_resolved_unanswered_has_no_first_re
     result = run(at(2, 15), lifecycle=[Lifecycle(at(2, 14), 1, "resolved")])
     assert only(result, sla.FIRST_RESPONSE).state == sla.BREACHED
     assert result.first_response_minutes is None
-    untimed = run(
-        at(2, 15), lifecycle=[Lifecycle(at(2, 14), 1, "resolved")], targets=Targets()
-    )
+    untimed = run(at(2, 15), lifecycle=[Lifecycle(at(2, 14), 1, "resolved")], targets=Targets())
     assert untimed.first_response_minutes is None
     # An answer after the resolve stops nothing, so it gives no FRT either.
-    late = run(
-        at(2, 15), [inbound(at(2, 14, 30))], lifecycle=[Lifecycle(at(2, 14), 1, "resolved")]
-    )
+    late = run(at(2, 15), [inbound(at(2, 14, 30))], lifecycle=[Lifecycle(at(2, 14), 1, "resolved")])
     assert late.first_response_minutes is None
 
 
