@@ -323,8 +323,10 @@ class _Replay:
 
 
 def _one_per_key(clocks):
-    """Clocks are keyed by (kind, start): a clock stopped in the minute it started (a cycle
-    answered at once, the first resolution clock) gives way to a successor of its kind started
-    in that same minute, the one that is still owed."""
+    """One clock per (kind, start), the key they are stored by: the latest.
+
+    A clock stopped in the minute it started (a cycle answered at once, the first resolution
+    clock) gives way to a successor of its kind started in that same minute, which is owed.
+    """
     latest = {(c.kind, c.started_at): index for index, c in enumerate(clocks)}
     return [c for index, c in enumerate(clocks) if latest[(c.kind, c.started_at)] == index]
