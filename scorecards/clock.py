@@ -219,7 +219,11 @@ def _year_of(minute: int) -> int:
 
 
 def _local_minute(zone: ZoneInfo, wall: datetime, end: bool) -> int:
-    """Minute number of a naive local wall time opening (end=False) or closing an interval."""
+    """Minute number of a naive local wall time opening (end=False) or closing a window.
+
+    For the end of `next_working_intervals`' window of local days; working intervals map
+    minute by minute instead (`_wall_spans`).
+    """
     first = wall.replace(tzinfo=zone) - EPOCH
     second = wall.replace(tzinfo=zone, fold=1) - EPOCH
     if first == second:
