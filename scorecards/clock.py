@@ -17,17 +17,17 @@ before minute m) makes `working_minutes` a difference of two lookups, plus whole
 spans of several years, and `due_at` bisects the running totals for the minute at which the
 target is used up. Pauses are cut out by interval arithmetic. About 3 µs a call.
 
-DST: a working interval [s, e) of local date D runs from the first instant whose wall-clock time
-reaches (D, s) to the last instant whose wall-clock time is still before (D, e), so it counts for
-its real elapsed length. Hence:
-  * a boundary in a spring-forward gap (a wall time that never shows) is the instant the clocks
-    jump: Berlin's 00:00-06:00 on the spring-forward night counts 300 minutes, 02:30-06:00 180;
-  * an ambiguous start (a wall time shown twice) is its earlier occurrence (fold=0), an ambiguous
-    end its later one (fold=1): 00:00-06:00 on the fall-back night counts 420 minutes;
-  * except an end exactly at the wall time the clocks fall back *to* (Berlin 02:00 on the last
-    Sunday of October; 24:00 where clocks fall back at midnight, as in America/Havana): it ends at
-    its first occurrence, because every later minute shows a wall time at or after the end (or
-    the next date), so 00:00-02:00 counts 120 minutes, and each minute follows its own local date.
+DST (SPEC §3 edge 13): a minute is working time iff its own local wall time lies inside a
+working interval of its own local date. `_wall_spans` turns an interval [s, e) of local date D
+into the real minutes that show a wall time in it: one span on an ordinary day, cut where the
+UTC offset changes otherwise. Hence, for Berlin:
+  * spring forward (02:00 CET -> 03:00 CEST), no minute shows 02:xx: 00:00-06:00 counts 300
+    minutes, 02:30-06:00 180, 02:15-02:45 nothing;
+  * fall back (03:00 CEST -> 02:00 CET), every minute of 02:xx shows twice and counts each time
+    it lies in the interval: 00:00-06:00 counts 420, 02:30-06:00 240 (02:30-03:00 twice, but not
+    02:00-02:30 CET), 00:00-02:30 180, 02:15-02:45 60, 00:00-02:00 120;
+  * where clocks fall back at midnight (America/Havana, 01:00 -> 00:00), 22:00-24:00 of the
+    Saturday ends at the first midnight, and the repeated 00:xx minutes belong to the Sunday.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 MINUTES_PER_DAY = 1440
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 ONE_MINUTE = timedelta(minutes=1)
 _ONE_SECOND = timedelta(seconds=1)
 _ONE_DAY = timedelta(days=1)
@@ -218,7 +219,11 @@ def _year_of(minute: int) -> int:
 
 
 def _local_minute(zone: ZoneInfo, wall: datetime, end: bool) -> int:
-    """Minute number of a naive local wall time opening (end=False) or closing an interval."""
+    """Minute number of a naive local wall time opening (end=False) or closing a window.
+
+    For the end of `next_working_intervals`' window of local days; working intervals map
+    minute by minute instead (`_wall_spans`).
+    """
     first = wall.replace(tzinfo=zone) - EPOCH
     second = wall.replace(tzinfo=zone, fold=1) - EPOCH
     if first == second:
@@ -231,6 +236,49 @@ def _local_minute(zone: ZoneInfo, wall: datetime, end: bool) -> int:
         just_before = (EPOCH + second - _ONE_SECOND).astimezone(zone).replace(tzinfo=None)
         moment = second if just_before < wall else first
     return moment // ONE_MINUTE
+
+
+def _wall_spans(zone: ZoneInfo, opening: datetime, closing: datetime) -> list[tuple[int, int]]:
+    """The minute numbers whose local wall time lies in [opening, closing) (naive, one date).
+
+    SPEC §3 edge 13. On most days one UTC offset holds throughout and this is one span. Around
+    a DST change the real time line is cut where the offset changes, and each piece keeps the
+    minutes that its own offset shows inside the interval: two spans when the interval reaches
+    into the repeated hour (both readings of its minutes count, the other minutes of that hour
+    do not), one when it reaches into the skipped hour (whose wall times never show).
+    """
+    offsets = {
+        zone.utcoffset(opening),
+        zone.utcoffset(opening.replace(fold=1)),
+        zone.utcoffset(closing),
+        zone.utcoffset(closing.replace(fold=1)),
+    }
+    if len(offsets) == 1:
+        (offset,) = offsets
+        start = opening - offset - _NAIVE_EPOCH
+        return [(start // ONE_MINUTE, (start + (closing - opening)) // ONE_MINUTE)]
+    # Every instant showing a wall time in the interval lies in [low, high].
+    low = opening - max(offsets) - _NAIVE_EPOCH
+    high = closing - min(offsets) - _NAIVE_EPOCH
+    spans, begin = [], None  # begin None: the first piece reaches back indefinitely
+    cursor = low
+    while True:
+        offset = (EPOCH + cursor).astimezone(zone).utcoffset()
+        if offset == (EPOCH + high).astimezone(zone).utcoffset():
+            change = None  # the last piece reaches on indefinitely
+        else:
+            change = _jump(zone, cursor, high)
+        first = opening - offset - _NAIVE_EPOCH
+        last = closing - offset - _NAIVE_EPOCH
+        if begin is not None:
+            first = max(first, begin)
+        if change is not None:
+            last = min(last, change)
+        if first < last:
+            spans.append((first // ONE_MINUTE, last // ONE_MINUTE))
+        if change is None:
+            return spans
+        begin = cursor = change
 
 
 def _jump(zone: ZoneInfo, before: timedelta, after: timedelta) -> timedelta:
@@ -291,11 +339,11 @@ def _year(calendar: Calendar, year: int) -> _Year:
         if intervals and day not in closed:
             midnight = datetime(day.year, day.month, day.day)
             for start, end in intervals:
-                first = _local_minute(zone, midnight + start * ONE_MINUTE, end=False)
-                last = _local_minute(zone, midnight + end * ONE_MINUTE, end=True)
-                first, last = max(first, lo), min(last, hi)
-                if first < last:
-                    spans.append((first, last))
+                opening, closing = midnight + start * ONE_MINUTE, midnight + end * ONE_MINUTE
+                for first, last in _wall_spans(zone, opening, closing):
+                    first, last = max(first, lo), min(last, hi)
+                    if first < last:
+                        spans.append((first, last))
         day += _ONE_DAY
     return _Year(year, lo, hi, _merge(spans))
 

@@ -2,59 +2,34 @@
 
 Idempotent: the request row is locked for the whole recompute, clocks are replaced whole,
 breaches and notices are upserted on their unique keys, and a breach that no longer holds is
-withdrawn (kept), never deleted.
+withdrawn (kept), never deleted. `recompute` does one request (after each change to it);
+`recompute_all` does every request, a batch at a time (after the rules changed: the
+`recompute_clocks` command).
 """
 
 import hashlib
+from collections import Counter
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from engagements.models import Communication, Pause, Request, RequestEvent
+from engagements.models import Communication, Pause, PolicyTarget, Request, RequestEvent
 from engagements.terms import calendar_from
 
 from . import clock, sla
 from .models import Breach, Clock, Notice, NoticeKind
 
 
-def replay_request(request, now):
+def replay_request(request, now, facts=None):
     """The clocks of one request, from its stored facts, as of `now`.
 
-    Facts are read as tuples, not model instances: a year-old request has hundreds of rows
-    and this runs for every change to it.
+    `facts` as `load_facts` returns them for this request; loaded here when not given.
     """
+    if facts is None:
+        facts = load_facts([request])[request.pk]
     version = request.policy_version
-    if version is not None:  # one query for every target lookup below
-        prefetch_related_objects([version], "targets")
-    through = Communication.requests.through.objects.filter(request_id=request.pk)
-    communications = [
-        sla.Communication(occurred_at, pk, direction == "inbound", needs_response)
-        for occurred_at, pk, direction, needs_response in through.values_list(
-            "communication__occurred_at",
-            "communication_id",
-            "communication__direction",
-            "communication__needs_response",
-        )
-    ]
-    lifecycle = [
-        sla.Lifecycle(
-            occurred_at,
-            pk,
-            kind,
-            _targets(version, category, priority)
-            if kind == RequestEvent.Kind.RECLASSIFIED
-            else None,
-        )
-        for pk, kind, occurred_at, category, priority in RequestEvent.objects.filter(
-            request_id=request.pk
-        ).values_list("id", "kind", "occurred_at", "category", "priority")
-    ]
-    pauses = list(
-        Pause.objects.filter(request_id=request.pk)
-        .order_by("started_at")
-        .values_list("started_at", "ended_at")
-    )
+    targets, communications, lifecycle, pauses = facts
     reclassified = any(event.kind == RequestEvent.Kind.RECLASSIFIED for event in lifecycle)
     category, priority = (
         _opening_classification(request) if reclassified else (request.category, request.priority)
@@ -63,7 +38,7 @@ def replay_request(request, now):
         calendar=calendar_from(request.calendar_snapshot),
         opened_at=request.opened_at,
         raised_by_cdmo=request.raised_by_cdmo,
-        targets=_targets(version, category, priority),
+        targets=_targets(targets, category, priority),
         communications=communications,
         lifecycle=lifecycle,
         pauses=pauses,
@@ -73,11 +48,69 @@ def replay_request(request, now):
     )
 
 
-def _targets(version, category, priority):
-    target = version.target_for(category, priority) if version else None
-    if target is None:
-        return sla.Targets()
-    return sla.Targets(**{kind: target.minutes(kind) for kind in sla.ClockKind.values})
+def load_facts(requests):
+    """{request id: (policy targets, communications, lifecycle events, pauses)}, four queries.
+
+    Facts are read as tuples, not model instances: a year-old request has hundreds of rows
+    and this runs for every change to it.
+    """
+    ids = [request.pk for request in requests]
+    by_version = {}
+    version_ids = {request.policy_version_id for request in requests} - {None}
+    if version_ids:
+        for target in PolicyTarget.objects.filter(version_id__in=version_ids):
+            by_version.setdefault(target.version_id, []).append(target)
+    communications, lifecycle, pauses = {}, {}, {}
+    through = Communication.requests.through.objects.filter(request_id__in=ids)
+    for request_id, occurred_at, pk, direction, needs_response in through.values_list(
+        "request_id",
+        "communication__occurred_at",
+        "communication_id",
+        "communication__direction",
+        "communication__needs_response",
+    ):
+        communications.setdefault(request_id, []).append(
+            sla.Communication(occurred_at, pk, direction == "inbound", needs_response)
+        )
+    events = RequestEvent.objects.filter(request_id__in=ids)
+    for request_id, pk, kind, occurred_at, category, priority in events.values_list(
+        "request_id", "id", "kind", "occurred_at", "category", "priority"
+    ):
+        lifecycle.setdefault(request_id, []).append((pk, kind, occurred_at, category, priority))
+    for request_id, started_at, ended_at in (
+        Pause.objects.filter(request_id__in=ids)
+        .order_by("started_at")
+        .values_list("request_id", "started_at", "ended_at")
+    ):
+        pauses.setdefault(request_id, []).append((started_at, ended_at))
+    facts = {}
+    for request in requests:
+        targets = by_version.get(request.policy_version_id, [])
+        facts[request.pk] = (
+            targets,
+            communications.get(request.pk, []),
+            [
+                sla.Lifecycle(
+                    occurred_at,
+                    pk,
+                    kind,
+                    _targets(targets, category, priority)
+                    if kind == RequestEvent.Kind.RECLASSIFIED
+                    else None,
+                )
+                for pk, kind, occurred_at, category, priority in lifecycle.get(request.pk, [])
+            ],
+            pauses.get(request.pk, []),
+        )
+    return facts
+
+
+def _targets(rows, category, priority):
+    """The targets of (category, priority) among a version's target rows."""
+    for target in rows:
+        if target.category == category and target.priority == priority:
+            return sla.Targets(**{kind: target.minutes(kind) for kind in sla.ClockKind.values})
+    return sla.Targets()
 
 
 def _opening_classification(request):
@@ -110,13 +143,76 @@ def recompute(request_id, now=None):
         result = replay_request(request, now)
         fingerprint = _fingerprint(result.clocks)
         if fingerprint != request.clocks_fingerprint:
-            _store_clocks(request, result.clocks)
-            _store_breaches(request, result.clocks, now)
-            _store_notices(request, result.clocks)
+            pairs = [(request, result.clocks)]
+            _store_clocks(pairs)
+            _store_breaches(pairs, now)
+            _store_notices(pairs)
         Request.objects.filter(pk=request.pk).update_computed(
             clocks_stale=False, clocks_fingerprint=fingerprint
         )
         return result
+
+
+def recompute_all(*, now=None, batch=500):
+    """Recompute and store the clocks of every request, `batch` requests per transaction.
+
+    For when the rules themselves changed (SPEC §3 edges 13-15): set-based, each batch locked,
+    loaded in a few queries, replayed in Python and written in bulk; only requests whose result
+    changed have their breaches and notices rewritten. Returns (requests, requests whose clock
+    rows changed, clock rows created, updated or deleted).
+    """
+    now = clock.truncate(now or timezone.now())
+    requests = changed_requests = changed_clocks = 0
+    last = 0
+    while True:
+        ids = list(
+            Request.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return requests, changed_requests, changed_clocks
+        written = recompute_batch(ids, now)
+        requests += len(ids)
+        changed_requests += len(written)
+        changed_clocks += sum(written.values())
+        last = ids[-1]
+
+
+def recompute_batch(request_ids, now):
+    """Recompute the given requests in one transaction.
+
+    Returns {request id: clock rows created, updated or deleted} for the requests written.
+    """
+    with transaction.atomic():
+        requests = list(
+            Request.objects.select_for_update(of=("self",))
+            .select_related("policy_version")
+            .filter(pk__in=request_ids)
+            .order_by("pk")
+        )
+        facts = load_facts(requests)
+        changed, stale = [], []
+        for request in requests:
+            result = replay_request(request, now, facts[request.pk])
+            fingerprint = _fingerprint(result.clocks)
+            if fingerprint != request.clocks_fingerprint:
+                changed.append((request, result, fingerprint))
+            elif request.clocks_stale:
+                stale.append(request.pk)
+        pairs = [(request, result.clocks) for request, result, _ in changed]
+        rows = _store_clocks(pairs)
+        _store_breaches(pairs, now)
+        _store_notices(pairs)
+        if changed:
+            changed_ids = [request.pk for request, _, _ in changed]
+            Request.objects.filter(pk__in=changed_ids).update_computed(
+                clocks_stale=False,
+                clocks_fingerprint=Case(
+                    *(When(pk=request.pk, then=Value(fp)) for request, _, fp in changed)
+                ),
+            )
+        if stale:
+            Request.objects.filter(pk__in=stale).update_computed(clocks_stale=False)
+        return rows
 
 
 def _fingerprint(results):
@@ -166,59 +262,90 @@ def _clock_values(result):
     )
 
 
-def _store_clocks(request, results):
-    """Write only what changed: a year-old request mostly recomputes to the same rows."""
+def _store_clocks(pairs):
+    """Write only what changed, for (request, clock results) pairs.
+
+    A year-old request mostly recomputes to the same rows. One query reads the stored clocks
+    of every request given, then one delete, one bulk update and one bulk insert at most.
+    Returns {request id: clock rows created, updated or deleted} for the requests written.
+    """
+    if not pairs:
+        return {}
     existing = {
-        (row[1], row[2]): (row[0], row[3:])
-        for row in Clock.objects.filter(request=request).values_list(
-            "id", "kind", "started_at", *CLOCK_FIELDS
+        (row[1], row[2], row[3]): (row[0], row[4:])
+        for row in Clock.objects.filter(request_id__in=[r.pk for r, _ in pairs]).values_list(
+            "id", "request_id", "kind", "started_at", *CLOCK_FIELDS
         )
     }
     new, changed, seen = [], [], set()
-    for result in results:
-        key = (result.kind, result.started_at)
-        seen.add(key)
-        values = _clock_values(result)
-        if key not in existing:
-            new.append(
-                Clock(
-                    sponsor_id=request.sponsor_id,
-                    request_id=request.pk,
-                    kind=result.kind,
-                    started_at=result.started_at,
-                    **dict(zip(CLOCK_FIELDS, values, strict=True)),
+    for request, results in pairs:
+        for result in results:
+            key = (request.pk, result.kind, result.started_at)
+            seen.add(key)
+            values = _clock_values(result)
+            if key not in existing:
+                new.append(
+                    Clock(
+                        sponsor_id=request.sponsor_id,
+                        request_id=request.pk,
+                        kind=result.kind,
+                        started_at=result.started_at,
+                        **dict(zip(CLOCK_FIELDS, values, strict=True)),
+                    )
                 )
-            )
-        elif existing[key][1] != values:
-            changed.append(
-                Clock(id=existing[key][0], **dict(zip(CLOCK_FIELDS, values, strict=True)))
-            )
-    gone = [pk for key, (pk, _) in existing.items() if key not in seen]
+            elif existing[key][1] != values:
+                changed.append(
+                    Clock(id=existing[key][0], **dict(zip(CLOCK_FIELDS, values, strict=True)))
+                )
+    gone = [(key[0], pk) for key, (pk, _) in existing.items() if key not in seen]
+    written = Counter(request_id for request_id, _ in gone)
+    written.update(row.request_id for row in new)
+    request_of = {pk: request_id for (request_id, _, _), (pk, _) in existing.items()}
+    written.update(request_of[row.id] for row in changed)
     if gone:
-        Clock.objects.filter(id__in=gone).delete()
+        Clock.objects.filter(id__in=[pk for _, pk in gone]).delete()
     if changed:
-        Clock.objects.bulk_update(changed, CLOCK_FIELDS)
+        Clock.objects.bulk_update(changed, CLOCK_FIELDS, batch_size=500)
     if new:
-        Clock.objects.bulk_create(new)
+        Clock.objects.bulk_create(new, batch_size=500)
+    return dict(written)
 
 
-def _store_breaches(request, results, now):
-    breached = {(r.kind, r.started_at): r for r in results if r.state == sla.BREACHED}
-    existing = {(b.clock_kind, b.clock_started_at): b for b in request.breaches.all()}
-    for key, result in breached.items():
+def _store_breaches(pairs, now):
+    """Upsert the breaches of (request, clock results) pairs; withdraw those that no longer hold.
+
+    One query reads the breaches of every request given, one bulk insert adds the new ones;
+    a breach that changes (withdrawn, or breached again) is saved on its own, with its reason.
+    """
+    if not pairs:
+        return
+    existing = {
+        (b.request_id, b.clock_kind, b.clock_started_at): b
+        for b in Breach.objects.filter(request_id__in=[r.pk for r, _ in pairs])
+    }
+    breached, new = {}, []
+    for request, results in pairs:
+        for result in results:
+            if result.state == sla.BREACHED:
+                breached[(request.pk, result.kind, result.started_at)] = (request, result)
+    for key, (request, result) in breached.items():
         breach = existing.get(key)
         if breach is None:
-            Breach.objects.create(
-                sponsor_id=request.sponsor_id,
-                request=request,
-                clock_kind=result.kind,
-                clock_started_at=result.started_at,
-                breached_at=result.due_at,
+            new.append(
+                Breach(
+                    sponsor_id=request.sponsor_id,
+                    request_id=request.pk,
+                    clock_kind=result.kind,
+                    clock_started_at=result.started_at,
+                    breached_at=result.due_at,
+                )
             )
         elif breach.withdrawn_at or breach.breached_at != result.due_at:
             breach.withdrawn_at, breach.withdrawn_reason = None, ""
             breach.breached_at = result.due_at
             breach.save()
+    if new:
+        Breach.objects.bulk_create(new)
     for key, breach in existing.items():
         if key not in breached and breach.withdrawn_at is None:
             breach.withdrawn_at = now
@@ -227,40 +354,51 @@ def _store_breaches(request, results, now):
             breach.save()
 
 
-def _store_notices(request, results):
-    """Schedule warnings, breach notices and escalation steps; sent ones are never touched."""
+def _store_notices(pairs):
+    """Schedule warnings, breach notices and escalation steps; sent ones are never touched.
+
+    For (request, clock results) pairs: one read, one delete and one bulk insert at most.
+    """
+    if not pairs:
+        return
     wanted = {}
-    for r in results:
-        if r.warning_at:  # the replay keeps only warnings reached while the clock ran
-            wanted[(r.kind, r.started_at, NoticeKind.WARNING, 0)] = ("owner", r.warning_at)
-        if r.state == sla.BREACHED:
-            wanted[(r.kind, r.started_at, NoticeKind.BREACH, 0)] = ("owner", r.due_at)
-            for step, role, fire_at in r.escalations:
-                wanted[(r.kind, r.started_at, NoticeKind.ESCALATION, step)] = (role, fire_at)
-        elif r.state == sla.RUNNING:
-            # Scheduled ahead: the sweep marks the clock breached at its due time and sends it.
-            wanted[(r.kind, r.started_at, NoticeKind.BREACH, 0)] = ("owner", r.due_at)
-            for step, role, fire_at in r.escalations:
-                wanted[(r.kind, r.started_at, NoticeKind.ESCALATION, step)] = (role, fire_at)
+    for request, results in pairs:
+        for r in results:
+            key = (request.pk, r.kind, r.started_at)
+            if r.warning_at:  # the replay keeps only warnings reached while the clock ran
+                wanted[(*key, NoticeKind.WARNING, 0)] = (request, "owner", r.warning_at)
+            if r.state in (sla.BREACHED, sla.RUNNING):
+                # Running: scheduled ahead; the sweep marks the clock breached at its due
+                # time and sends it.
+                wanted[(*key, NoticeKind.BREACH, 0)] = (request, "owner", r.due_at)
+                for step, role, fire_at in r.escalations:
+                    wanted[(*key, NoticeKind.ESCALATION, step)] = (request, role, fire_at)
     existing = {
-        row[1:5]: row
-        for row in Notice.objects.filter(request=request).values_list(
-            "id", "clock_kind", "clock_started_at", "kind", "step", "fire_at", "claimed_at"
+        row[1:6]: row
+        for row in Notice.objects.filter(request_id__in=[r.pk for r, _ in pairs]).values_list(
+            "id",
+            "request_id",
+            "clock_kind",
+            "clock_started_at",
+            "kind",
+            "step",
+            "fire_at",
+            "claimed_at",
         )
     }
     # Unclaimed notices that no longer apply go; claimed or sent ones are history.
-    stale = [row[0] for key, row in existing.items() if row[6] is None and key not in wanted]
+    stale = [row[0] for key, row in existing.items() if row[7] is None and key not in wanted]
     if stale:
         Notice.objects.filter(id__in=stale, claimed_at__isnull=True).delete()
     new = []
-    for key, (role, fire_at) in wanted.items():
+    for key, (request, role, fire_at) in wanted.items():
         row = existing.get(key)
         if row is None:
-            kind, started_at, notice_kind, step = key
+            _, kind, started_at, notice_kind, step = key
             new.append(
                 Notice(
                     sponsor_id=request.sponsor_id,
-                    request=request,
+                    request_id=request.pk,
                     clock_kind=kind,
                     clock_started_at=started_at,
                     kind=notice_kind,
@@ -269,7 +407,7 @@ def _store_notices(request, results):
                     fire_at=fire_at,
                 )
             )
-        elif row[6] is None and row[5] != fire_at:
+        elif row[7] is None and row[6] != fire_at:
             Notice.objects.filter(id=row[0], claimed_at__isnull=True).update(fire_at=fire_at)
     if new:
-        Notice.objects.bulk_create(new, ignore_conflicts=True)
+        Notice.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)

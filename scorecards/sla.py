@@ -86,11 +86,15 @@ class ClockResult:
 @dataclass
 class Result:
     clocks: list
-    first_response_minutes: int | None  # the request's FRT, when answered
+    first_response_minutes: int | None  # the request's FRT, when an inbound stopped the cycle
     sponsor_wait_minutes: int
 
 
-# Ties at the same minute: the CDMO's answer counts before the request is closed.
+# Ties within one minute (SPEC §3 edge 15): communications first, by id, then lifecycle
+# events, by id; the CDMO's answer counts before the request is closed. Pause bounds need no
+# place in this order: pauses are cut out minute by minute, and a stopped clock counts only
+# the pauses before its stop minute (`_Replay.pauses_until`), so a pause beginning or ending
+# in the minute of an event changes nothing of that event's clocks either way.
 _RANK = {"communication": 0, "lifecycle": 1}
 
 
@@ -130,10 +134,9 @@ def replay(
         else:
             state.lifecycle(at, event)
     state.finish()
-    first = next((c for c in state.clocks if c.kind == FIRST_RESPONSE), None)
     return Result(
         clocks=state.clocks,
-        first_response_minutes=first.used_minutes if first and first.stopped_at else None,
+        first_response_minutes=state.first_response_minutes,
         sponsor_wait_minutes=sponsor_wait(calendar, pauses, now),
     )
 
@@ -158,21 +161,18 @@ class _Replay:
         self.cycle = None
         self.gap = None
         self.resolution = None
+        self.first_resolution = None
         self.is_open = True
         self.answered = False
+        self.first_response_minutes = None  # set when an inbound stops the first cycle
 
     def start(self, kind, at):
-        # A clock that started and stopped within the same minute gives way to its successor:
-        # clocks are keyed by (kind, start).
-        self.clocks = [
-            c for c in self.clocks if not (c.kind == kind and c.started_at == at == c.stopped_at)
-        ]
         result = ClockResult(kind=kind, started_at=at, target=self.targets.for_kind(kind))
         self.clocks.append(result)
         return result
 
     def open(self, at, raised_by_cdmo):
-        self.resolution = self.start(RESOLUTION, at)
+        self.resolution = self.first_resolution = self.start(RESOLUTION, at)
         if raised_by_cdmo:
             self.answered = True
             self.gap = self.start(UPDATE, at)
@@ -185,6 +185,8 @@ class _Replay:
         if event.inbound:
             if self.cycle:
                 self.stop(self.cycle, at)
+                if self.cycle.kind == FIRST_RESPONSE:
+                    self.first_response_minutes = self.cycle.used_minutes
                 self.cycle = None
             self.answered = True
             if self.gap and self.gap.started_at == at:
@@ -216,13 +218,38 @@ class _Replay:
             if self.answered:
                 self.gap = self.start(UPDATE, at)
 
+    def pauses_until(self, at):
+        """The pauses as they stood at `at`: begun before it, and ended there at the latest.
+
+        A stopped clock's due time is fixed at its stop (SPEC §3 edge 14): a pause beginning
+        later does not move it, and one still open at the stop does not erase it.
+        """
+        return [(start, min(end or at, at)) for start, end in self.pauses if start < at]
+
+    def pauses_of(self, result):
+        return self.pauses if result.stopped_at is None else self.pauses_until(result.stopped_at)
+
     def due(self, result):
         if result.target is None:
             return None
-        return clock.due_at(self.calendar, result.started_at, result.target, self.pauses)
+        return clock.due_at(self.calendar, result.started_at, result.target, self.pauses_of(result))
+
+    def is_empty_and_unrecorded(self, result, at):
+        """An update gap or a reopened resolution clock stopped in its start minute (edge 15).
+
+        Response cycles and the first resolution clock are recorded however short: met in 0.
+        """
+        if result.started_at != at:
+            return False
+        return result.kind == UPDATE or (
+            result.kind == RESOLUTION and result is not self.first_resolution
+        )
 
     def stop(self, result, at):
         """The clock stopped at `at`: met if at or before its due time, else breached."""
+        if self.is_empty_and_unrecorded(result, at):
+            self.clocks.remove(result)
+            return
         result.stopped_at = at
         result.used_minutes = clock.working_minutes(
             self.calendar, result.started_at, at, self.pauses
@@ -231,7 +258,7 @@ class _Replay:
             result.state = UNTIMED
             return
         result.due_at = self.due(result)
-        if result.due_at is None or at <= result.due_at:
+        if at <= result.due_at:
             result.state, result.outcome_at = MET, at
         else:
             result.state, result.outcome_at = BREACHED, result.due_at
@@ -242,6 +269,9 @@ class _Replay:
 
     def close_unfinished(self, result, at):
         """Resolve or cancel ends a clock: void before its due time, breached after it."""
+        if self.is_empty_and_unrecorded(result, at):
+            self.clocks.remove(result)
+            return
         result.stopped_at = at
         result.used_minutes = clock.working_minutes(
             self.calendar, result.started_at, at, self.pauses
@@ -250,7 +280,7 @@ class _Replay:
             result.state = UNTIMED
             return
         result.due_at = self.due(result)
-        if result.due_at is not None and at > result.due_at:
+        if at > result.due_at:
             result.state, result.outcome_at = BREACHED, result.due_at
         else:
             result.state = VOID
@@ -276,6 +306,7 @@ class _Replay:
             else:
                 result.state = RUNNING
             self.schedule(result)
+        self.clocks = _one_per_key(self.clocks)
 
     def _paused_now(self):
         return any(
@@ -286,16 +317,27 @@ class _Replay:
         """Warning and escalation instants; an escalation only while the clock is open then."""
         if result.target is None:
             return
+        pauses = self.pauses_of(result)
         if self.warning_lead and self.warning_lead < result.target:
             result.warning_at = clock.due_at(
-                self.calendar, result.started_at, result.target - self.warning_lead, self.pauses
+                self.calendar, result.started_at, result.target - self.warning_lead, pauses
             )
             if result.warning_at and result.stopped_at and result.warning_at > result.stopped_at:
                 result.warning_at = None
         if result.due_at is None or result.state not in (BREACHED, RUNNING):
             return
         for step, spec in enumerate(self.escalation_steps, start=1):
-            fire_at = clock.due_at(self.calendar, result.due_at, spec["after_minutes"], self.pauses)
+            fire_at = clock.due_at(self.calendar, result.due_at, spec["after_minutes"], pauses)
             if fire_at is None or (result.stopped_at and fire_at > result.stopped_at):
                 continue
             result.escalations.append((step, spec["role"], fire_at))
+
+
+def _one_per_key(clocks):
+    """One clock per (kind, start), the key they are stored by: the latest.
+
+    A clock stopped in the minute it started (a cycle answered at once, the first resolution
+    clock) gives way to a successor of its kind started in that same minute, which is owed.
+    """
+    latest = {(c.kind, c.started_at): index for index, c in enumerate(clocks)}
+    return [c for index, c in enumerate(clocks) if latest[(c.kind, c.started_at)] == index]

@@ -248,12 +248,12 @@ DST_BOUNDARIES = [
     ("gap start: from the jump", sundays((150, 360)), "2026-03-29", 180),
     ("gap end: to the jump", sundays((60, 150)), "2026-03-29", 60),
     ("wholly skipped interval", sundays((135, 165)), "2026-03-29", 0),
-    ("ambiguous start: earlier", sundays((150, 360)), "2026-10-25", 270),
-    ("ambiguous end: later", sundays((0, 150)), "2026-10-25", 210),
+    ("ambiguous start: its minutes in both offsets", sundays((150, 360)), "2026-10-25", 240),
+    ("ambiguous end: its minutes in both offsets", sundays((0, 150)), "2026-10-25", 180),
     ("overlapping readings count once", sundays((0, 150), (150, 360)), "2026-10-25", 420),
     ("end at the fall-back wall time", sundays((0, 120)), "2026-10-25", 120),
     ("the repeated hour, both times", sundays((120, 180)), "2026-10-25", 120),
-    ("NY ambiguous start", sundays((90, 360), zone="America/New_York"), "2026-11-01", 330),
+    ("NY ambiguous start", sundays((90, 360), zone="America/New_York"), "2026-11-01", 300),
 ]
 
 
@@ -267,6 +267,54 @@ def test_it_counts_intervals_with_boundaries_in_dst_changes_for_their_real_lengt
 ):
     start = at(f"{day} 00:00", calendar.time_zone) - timedelta(hours=2)
     assert working_minutes(calendar, start, start + timedelta(hours=30)) == expected
+
+
+def _whole_sunday(calendar, day):
+    start = at(f"{day} 00:00", calendar.time_zone) - timedelta(hours=2)
+    return working_minutes(calendar, start, start + timedelta(hours=30))
+
+
+def test_edge_13_an_interval_starting_in_the_repeated_hour_counts_240_not_270():
+    # Berlin 2026-10-25, 03:00 CEST -> 02:00 CET. 02:30-06:00 holds 02:30-03:00 CEST, then
+    # 02:30-06:00 CET; 02:00-02:30 CET shows a wall time before the interval.
+    assert _whole_sunday(sundays((150, 360)), "2026-10-25") == 240
+    first = at("2026-10-25 02:00", fold=1)  # 02:00 CET, the second reading
+    assert working_minutes(sundays((150, 360)), first, first + 30 * MINUTE) == 0
+    assert working_minutes(sundays((150, 360)), at("2026-10-25 02:30"), first) == 30
+
+
+def test_edge_13_an_interval_ending_in_the_repeated_hour_counts_each_reading_of_its_minutes():
+    # 00:00-02:30: 00:00-02:30 CEST and again 02:00-02:30 CET, not 02:30-03:00 CEST.
+    assert _whole_sunday(sundays((0, 150)), "2026-10-25") == 180
+    second_reading = at("2026-10-25 02:00", fold=1)
+    assert working_minutes(sundays((0, 150)), at("2026-10-25 02:30"), second_reading) == 0
+    new_york = sundays((90, 360), zone=NY)  # 01:30-06:00 over 02:00 EDT -> 01:00 EST
+    assert _whole_sunday(new_york, "2026-11-01") == 300
+
+
+def test_edge_13_an_interval_inside_the_repeated_hour_keeps_its_real_elapsed_length():
+    # The wall clock shows 02:15-02:45 for 30 minutes in each offset: 60 real minutes.
+    assert _whole_sunday(sundays((135, 165)), "2026-10-25") == 60
+    assert _whole_sunday(sundays((120, 180)), "2026-10-25") == 120  # the whole repeated hour
+    havana = Calendar("America/Havana", weekly=((),) * 6 + (((0, 60),),))  # 01:00 -> 00:00
+    assert _whole_sunday(havana, "2026-11-01") == 120
+
+
+def test_edge_13_the_spring_forward_night_is_unchanged():
+    # Berlin 2026-03-29, 02:00 CET -> 03:00 CEST: no minute reads 02:xx.
+    assert _whole_sunday(sundays((150, 360)), "2026-03-29") == 180
+    assert _whole_sunday(sundays((0, 360)), "2026-03-29") == 300
+    assert _whole_sunday(sundays((135, 165)), "2026-03-29") == 0
+    assert _whole_sunday(sundays((60, 150)), "2026-03-29") == 60
+
+
+def test_edge_13_a_due_time_skips_the_second_reading_before_the_interval():
+    calendar = sundays((150, 360))
+    start = at("2026-10-25 00:00")
+    assert due_at(calendar, start, 30) == at("2026-10-25 02:00", fold=1).astimezone(UTC)
+    # The 31st minute is 02:30 CET, half an hour after the clocks fell back (01:31 UTC).
+    assert due_at(calendar, start, 31) == at("2026-10-25 02:31", fold=1).astimezone(UTC)
+    assert due_at(calendar, start, 240) == at("2026-10-25 06:00").astimezone(UTC)
 
 
 # Where clocks change at midnight, 24:00 and 00:00 still split the minutes by their local date.
@@ -633,10 +681,22 @@ def test_it_explains_what_is_wrong_with_a_working_week(weekly, expected):
 # --- properties -------------------------------------------------------------------------------
 
 SPLIT_KOLKATA = Calendar("Asia/Kolkata", weekly=SPLIT_DAY, country="IN")
+# Calendars with interval boundaries inside the repeated or skipped hour of their zone.
+DST_EDGE_CALENDARS = [
+    Calendar("Europe/Berlin", weekly=(((150, 360), (600, 1020)),) * 7),
+    Calendar("Europe/Berlin", weekly=(((0, 150), (165, 1440)),) * 7),
+    Calendar("Europe/Berlin", weekly=(((135, 165),),) * 7),
+    Calendar(NY, weekly=(((90, 360),),) * 7),
+    Calendar("Australia/Adelaide", weekly=(((150, 600),),) * 7),
+    Calendar("America/Havana", weekly=(((30, 600),),) * 7),
+    Calendar("America/Sao_Paulo", weekly=(((0, 300), (1410, 1440)),) * 7),
+]
 CALENDARS = [BERLIN, KOLKATA, BOSTON_SPLIT, SPLIT_KOLKATA, ADELAIDE, BERLIN_NIGHTS, ALWAYS_OPEN]
-# Calendars whose interval boundaries never fall inside a DST change, so that "the minute's
-# local wall time lies in a working interval of its local date" is the whole definition.
+CALENDARS += DST_EDGE_CALENDARS[:2]
+# "A minute is working time iff its local wall time lies in a working interval of its own
+# local date" (SPEC §3 edge 13) is the whole definition, for every calendar.
 ORACLE_CALENDARS = CALENDARS + [NEW_YORK_NIGHTS, ADELAIDE_NIGHTS, HAVANA_NIGHTS, SAO_PAULO_NIGHTS]
+ORACLE_CALENDARS += DST_EDGE_CALENDARS[2:]
 DST_CHANGES = [
     at("2026-03-29 02:00"),
     at("2026-10-25 02:00"),
@@ -760,6 +820,30 @@ def _minute_by_minute(calendar, start, end):
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(ORACLE_CALENDARS), moments, st.integers(0, 3 * 86400))
 def test_property_agrees_with_counting_minute_by_minute(calendar, start, seconds):
+    end = start + timedelta(seconds=seconds)
+    assert working_minutes(calendar, start, end) == _minute_by_minute(calendar, start, end)
+
+
+# A calendar with a boundary in a DST change, and an instant near a change of its own zone.
+dst_edges = st.builds(
+    lambda pair, seconds, zone: (pair[0], (pair[1] + timedelta(seconds=seconds)).astimezone(zone)),
+    st.sampled_from(
+        [
+            (calendar, change)
+            for calendar in DST_EDGE_CALENDARS
+            for change in DST_CHANGES
+            if str(change.tzinfo) == calendar.time_zone
+        ]
+    ),
+    st.integers(-2 * 86400, 86400),
+    st.sampled_from(ZONES),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(dst_edges, st.integers(0, 2 * 86400))
+def test_edge_13_property_agrees_minute_by_minute_across_dst_boundaries(edge, seconds):
+    calendar, start = edge
     end = start + timedelta(seconds=seconds)
     assert working_minutes(calendar, start, end) == _minute_by_minute(calendar, start, end)
 

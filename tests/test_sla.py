@@ -256,3 +256,146 @@ def test_edge_11_a_night_shift_is_entered_in_two_parts_and_each_minute_keeps_its
         closed_dates=frozenset({datetime(2026, 3, 3).date()}),
     )
     assert clock.working_minutes(night, at(2, 21), at(3, 7)) == 120
+
+
+def test_edge_14_a_pause_after_a_met_clock_leaves_its_due_time():
+    # Answered 09:30 (due 11:00); the sponsor then waits 10:00–12:00: the stopped clock's due
+    # time stays; the update gap, still running, moves by the pause.
+    result = run(at(2, 13), [inbound(at(2, 9, 30))], pauses=[(at(2, 10), at(2, 12))])
+    first = only(result, sla.FIRST_RESPONSE)
+    assert (first.state, first.due_at, first.used_minutes) == (sla.MET, at(2, 11), 30)
+    assert only(result, sla.UPDATE).due_at == at(2, 15, 30)
+
+
+def test_edge_14_an_open_pause_after_a_stopped_clock_does_not_erase_its_due_time():
+    result = run(at(2, 13), [inbound(at(2, 9, 30))], pauses=[(at(2, 10), None)])
+    first = only(result, sla.FIRST_RESPONSE)
+    assert (first.state, first.due_at) == (sla.MET, at(2, 11))
+    assert only(result, sla.UPDATE).due_at is None  # running, paused: due time unknown
+
+
+def test_edge_14_a_clock_stopped_during_a_pause_keeps_the_due_time_it_had_at_its_stop():
+    # 30 minutes used before the pause at 09:30; answered at 10:00 during it: 90 minutes left
+    # at the stop, so due 11:30 — whether the pause is still open or ends later.
+    for pause_end in (None, at(2, 12)):
+        result = run(at(2, 13), [inbound(at(2, 10))], pauses=[(at(2, 9, 30), pause_end)])
+        first = only(result, sla.FIRST_RESPONSE)
+        assert (first.state, first.due_at, first.used_minutes) == (sla.MET, at(2, 11, 30), 30)
+
+
+def test_edge_14_a_cycle_voided_at_resolve_keeps_a_due_time_and_later_pauses_do_not_move_it():
+    result = run(
+        at(2, 13),
+        lifecycle=[Lifecycle(at(2, 10), 1, "resolved")],
+        pauses=[(at(2, 9, 30), None)],
+    )
+    first = only(result, sla.FIRST_RESPONSE)
+    assert (first.state, first.due_at) == (sla.VOID, at(2, 11, 30))
+    assert only(result, sla.RESOLUTION).due_at is not None
+
+
+def test_edge_14_a_request_resolved_without_an_answer_has_no_first_response_time():
+    resolved = run(at(2, 12), lifecycle=[Lifecycle(at(2, 10), 1, "resolved")])
+    assert only(resolved, sla.FIRST_RESPONSE).state == sla.VOID
+    assert resolved.first_response_minutes is None
+    cancelled = run(at(2, 12), lifecycle=[Lifecycle(at(2, 10), 1, "cancelled")])
+    assert cancelled.first_response_minutes is None
+
+
+def test_edge_14_a_first_cycle_breached_then_resolved_unanswered_has_no_first_response_time():
+    result = run(at(2, 15), lifecycle=[Lifecycle(at(2, 14), 1, "resolved")])
+    assert only(result, sla.FIRST_RESPONSE).state == sla.BREACHED
+    assert result.first_response_minutes is None
+    untimed = run(at(2, 15), lifecycle=[Lifecycle(at(2, 14), 1, "resolved")], targets=Targets())
+    assert untimed.first_response_minutes is None
+    # An answer after the resolve stops nothing, so it gives no FRT either.
+    late = run(at(2, 15), [inbound(at(2, 14, 30))], lifecycle=[Lifecycle(at(2, 14), 1, "resolved")])
+    assert late.first_response_minutes is None
+
+
+def test_edge_15_two_inbound_answers_in_one_minute_start_one_update_gap():
+    result = run(at(2, 12), [inbound(at(2, 10, 0, 50), 1), inbound(at(2, 10, 0, 10), 2)])
+    assert [g.started_at for g in clocks(result, sla.UPDATE)] == [at(2, 10)]
+    assert only(result, sla.FIRST_RESPONSE).stopped_at == at(2, 10)
+
+
+def test_edge_15_an_answer_and_a_resolve_in_one_minute_record_no_update_gap():
+    result = run(
+        at(2, 12), [inbound(at(2, 10, 0, 40), 2)], [Lifecycle(at(2, 10, 0, 20), 1, "resolved")]
+    )
+    assert only(result, sla.FIRST_RESPONSE).state == sla.MET  # the answer replays first
+    assert result.first_response_minutes == 60
+    assert clocks(result, sla.UPDATE) == []
+    assert only(result, sla.RESOLUTION).state == sla.MET
+
+
+def test_edge_15_resolve_reopen_resolve_inside_one_minute_leaves_the_first_resolves_clocks():
+    result = run(
+        at(2, 12),
+        [inbound(at(2, 9, 30))],
+        [
+            Lifecycle(at(2, 11, 0, 10), 1, "resolved"),
+            Lifecycle(at(2, 11, 0, 20), 2, "reopened"),
+            Lifecycle(at(2, 11, 0, 40), 3, "resolved"),
+        ],
+    )
+    resolution = only(result, sla.RESOLUTION)
+    assert (resolution.started_at, resolution.stopped_at) == (at(2, 9), at(2, 11))
+    assert (resolution.state, resolution.used_minutes) == (sla.MET, 120)
+    gap = only(result, sla.UPDATE)
+    assert (gap.started_at, gap.stopped_at, gap.state) == (at(2, 9, 30), at(2, 11), sla.VOID)
+
+
+def test_edge_15_a_reopen_in_the_minute_of_the_resolve_still_starts_new_clocks():
+    result = run(
+        at(2, 12),
+        [inbound(at(2, 9, 30))],
+        [Lifecycle(at(2, 11), 1, "resolved"), Lifecycle(at(2, 11, 0, 30), 2, "reopened")],
+    )
+    assert [r.state for r in clocks(result, sla.RESOLUTION)] == [sla.MET, sla.RUNNING]
+    assert [g.started_at for g in clocks(result, sla.UPDATE)] == [at(2, 9, 30), at(2, 11)]
+
+
+def test_edge_15_lifecycle_events_of_one_minute_replay_after_its_communications_by_id():
+    # The cancel has the lower id and the earlier second; the answer still replays first.
+    result = run(
+        at(2, 12), [inbound(at(2, 10, 0, 50), 9)], [Lifecycle(at(2, 10, 0, 5), 1, "cancelled")]
+    )
+    assert only(result, sla.FIRST_RESPONSE).state == sla.MET
+    assert result.first_response_minutes == 60
+
+
+def test_edge_15_an_answer_in_the_minute_a_pause_begins_stops_the_clock_before_the_pause():
+    result = run(at(2, 13), [inbound(at(2, 10, 0, 30))], pauses=[(at(2, 10, 0, 10), None)])
+    first = only(result, sla.FIRST_RESPONSE)
+    assert (first.state, first.used_minutes, first.due_at) == (sla.MET, 60, at(2, 11))
+
+
+def test_edge_15_a_cycle_answered_in_the_minute_it_started_is_met_in_0_minutes():
+    result = run(
+        at(2, 12),
+        [inbound(at(2, 9, 0, 50), 1), ask(at(2, 10, 0, 5), 2), inbound(at(2, 10, 0, 30), 3)],
+        opened_at=at(2, 9, 0, 10),
+    )
+    first = only(result, sla.FIRST_RESPONSE)
+    assert (first.state, first.used_minutes, first.due_at) == (sla.MET, 0, at(2, 11))
+    assert result.first_response_minutes == 0
+    following = only(result, sla.NEXT_RESPONSE)
+    assert (following.state, following.used_minutes, following.started_at) == (
+        sla.MET,
+        0,
+        at(2, 10),
+    )
+
+
+def test_edge_15_a_first_resolution_clock_stopped_in_its_opening_minute_is_met_in_0_minutes():
+    result = run(
+        at(2, 12), lifecycle=[Lifecycle(at(2, 9, 0, 30), 1, "resolved")], opened_at=at(2, 9)
+    )
+    resolution = only(result, sla.RESOLUTION)
+    assert (resolution.state, resolution.used_minutes, resolution.stopped_at) == (
+        sla.MET,
+        0,
+        at(2, 9),
+    )
+    assert result.first_response_minutes is None  # edge 14: resolved without an answer

@@ -1,10 +1,12 @@
 """SLA clocks stored per request: opening, recompute, sweep, breaches, notices and e-mails."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from engagements.models import (
     CalendarKind,
     PolicyTarget,
     PolicyVersion,
+    Request,
     RequestEvent,
     Role,
     SLAPolicy,
@@ -281,6 +284,93 @@ def test_resolve_reopen_and_reclassify_are_recorded_as_events(project, manager, 
     assert kinds == ["reclassified", "resolved", "reopened"]
     recompute.recompute(request.pk, START + timedelta(hours=2))
     assert Clock.objects.filter(request=request, kind="resolution").count() == 2
+
+
+def pause_at(request, manager, moment):
+    with time_machine.travel(moment, tick=False):
+        services.request_pause(request=request, by=manager, reason_category="other", reason="x")
+
+
+def test_edge_14_a_pause_after_the_answer_keeps_the_stored_due_time(project, manager, policy):
+    request = ask(project, manager, START)
+    answer(project, manager, START + timedelta(minutes=30), request)
+    pause_at(request, manager, START + timedelta(hours=1))
+    recompute.recompute(request.pk, START + timedelta(hours=3))
+    clock = first_response(request)
+    assert (clock.state, clock.due_at) == ("met", START + timedelta(hours=2))
+
+
+def test_edge_15_resolve_reopen_resolve_in_one_minute_stores_the_first_resolves_clocks(
+    project, manager, policy
+):
+    request = ask(project, manager, START)
+    answer(project, manager, START + timedelta(minutes=30), request)
+    with time_machine.travel(START + timedelta(hours=2, seconds=10), tick=False):
+        services.request_close(request=request, by=manager, kind=RequestEvent.Kind.RESOLVED)
+        services.request_reopen(request=request, by=manager, note="Wrong button")
+        services.request_close(request=request, by=manager, kind=RequestEvent.Kind.RESOLVED)
+    recompute.recompute(request.pk, START + timedelta(hours=3))
+    stored = Clock.objects.filter(request=request).exclude(kind="first_response")
+    assert sorted(stored.values_list("kind", "started_at", "stopped_at", "state")) == [
+        ("resolution", START, START + timedelta(hours=2), "met"),
+        ("update", START + timedelta(minutes=30), START + timedelta(hours=2), "void"),
+    ]
+
+
+def _as_stored_before_edges_14_and_15(project, manager):
+    """Two requests whose rows an earlier rule left behind, and one the new rules keep."""
+    paused = ask(project, manager, START, subject="Paused after the answer")
+    answer(project, manager, START + timedelta(minutes=30), paused)
+    pause_at(paused, manager, START + timedelta(hours=1))
+    closed = ask(project, manager, START, subject="Answered and resolved in one minute")
+    answer(project, manager, START + timedelta(hours=1), closed)
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        services.request_close(request=closed, by=manager, kind=RequestEvent.Kind.RESOLVED)
+    kept = ask(project, manager, START, subject="Answered")
+    answer(project, manager, START + timedelta(minutes=45), kept)
+    for request in (paused, closed, kept):
+        recompute.recompute(request.pk, START + timedelta(hours=2))
+    # What the replay stored before: a met clock's due time erased by the later open pause,
+    # and a zero-length update gap from the minute of the resolve.
+    Clock.objects.filter(request=paused, kind="first_response").update(due_at=None)
+    Clock.objects.create(
+        sponsor_id=closed.sponsor_id,
+        request=closed,
+        kind="update",
+        started_at=START + timedelta(hours=1),
+        stopped_at=START + timedelta(hours=1),
+        target_minutes=240,
+        due_at=START + timedelta(hours=5),
+        state="void",
+    )
+    Request.objects.filter(pk__in=[paused.pk, closed.pk]).update_computed(
+        clocks_fingerprint="from the earlier rules"
+    )
+    return paused, closed, kept
+
+
+def test_recompute_clocks_makes_stored_clocks_follow_the_rules(project, manager, policy):
+    paused, closed, kept = _as_stored_before_edges_14_and_15(project, manager)
+    out = StringIO()
+    with time_machine.travel(START + timedelta(hours=2), tick=False):
+        call_command("recompute_clocks", "--batch", "2", stdout=out)
+    assert (
+        out.getvalue().strip() == "recompute_clocks: 3 requests, 2 clocks changed (on 2 requests)"
+    )
+    assert first_response(paused).due_at == START + timedelta(hours=2)
+    assert not Clock.objects.filter(request=closed, kind="update").exists()
+    assert Clock.objects.filter(request=kept).count() == 3  # first response, resolution, gap
+    again = StringIO()
+    with time_machine.travel(START + timedelta(hours=2), tick=False):
+        call_command("recompute_clocks", stdout=again)
+    assert (
+        again.getvalue().strip() == "recompute_clocks: 3 requests, 0 clocks changed (on 0 requests)"
+    )
+
+
+def test_recompute_clocks_refuses_a_batch_below_one(db):
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("recompute_clocks", "--batch", "0")
 
 
 def test_recompute_is_idempotent(project, manager, policy):
