@@ -30,6 +30,7 @@ from engagements.models import (
     BusinessCalendar,
     Communication,
     Contact,
+    Invitation,
     Membership,
     Pause,
     PolicyTarget,
@@ -158,6 +159,17 @@ SPECS = {
         ),
         "resolution_minutes",
         960,
+    ),
+    Invitation: (
+        lambda w, n: Invitation(
+            sponsor=w.sponsor,
+            email=f"trail{n}@example.com",
+            invited_by=w.user,
+            token_digest=f"{n:064d}",
+            expires_at=w.at,
+        ),
+        "email",
+        None,
     ),
     Breach: (
         lambda w, n: Breach(
