@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -108,6 +109,34 @@ def test_it_trusts_forwarded_addresses_only_from_its_own_proxies(rf, settings):
     assert client_ip(request) == "10.9.9.9"  # a client-sent header is not believed
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "203.0.113.5"  # what our one proxy saw; "1.1.1.1" is forged
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["not-an-ip", "999.1.1.1", "1.2.3.4:5678", "<script>", "\x00", "a" * 300]
+)
+def test_it_signs_in_and_throttles_with_a_malformed_forwarded_address(
+    client, manager, settings, forwarded
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    headers = {"REMOTE_ADDR": "10.0.0.7", "HTTP_X_FORWARDED_FOR": forwarded}
+    wrong = client.post(reverse("login"), {"username": "manager", "password": "nope"}, **headers)
+    assert wrong.status_code == 200  # the form again, not a 500
+    attempt = AccessAttempt.objects.get(username="manager")
+    assert attempt.ip_address == "10.0.0.7"  # the proxy's address stands in for the bad one
+    right = client.post(
+        reverse("login"), {"username": "manager", "password": "correct-horse-battery"}, **headers
+    )
+    assert right.status_code == 302
+
+
+def test_it_normalises_a_forwarded_address_and_ignores_a_malformed_one(rf, settings):
+    from accounts.security import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="2001:DB8::0001")
+    assert client_ip(request) == "2001:db8::1"
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="1.1.1.1, junk")
+    assert client_ip(request) == "10.9.9.9"
 
 
 # Password policy ---------------------------------------------------------------------------------
