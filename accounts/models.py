@@ -17,6 +17,20 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        """A deactivated user's sessions end now: reactivating them later revives none."""
+        fields = kwargs.get("update_fields")
+        was_active = (
+            self.pk is not None
+            and (fields is None or "is_active" in fields)
+            and type(self)._default_manager.filter(pk=self.pk, is_active=True).exists()
+        )
+        super().save(*args, **kwargs)
+        if was_active and not self.is_active:
+            from .sessions import end_sessions
+
+            end_sessions([self.pk])
+
 
 class SponsorSecurityPolicy(models.Model):
     """A sponsor's sign-in rules, set by its admins. No row means the defaults (all off)."""

@@ -14,6 +14,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from .factories import UserFactory
+
 PASSWORD = "correct-horse-battery"
 TOKEN = re.compile(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
 
@@ -240,6 +242,44 @@ def test_it_ends_every_session_of_a_deactivated_user(manager, sponsor):
     manager.save()
     for device in (laptop, phone):
         assert device.get(reverse("my_work", args=[sponsor.slug])).status_code == 302
+
+
+def test_it_revives_no_session_when_a_deactivated_user_is_reactivated(manager, sponsor):
+    laptop = Client()
+    sign_in(laptop, "manager")
+    page = reverse("my_work", args=[sponsor.slug])
+    assert laptop.get(page).status_code == 200
+    manager.is_active = False
+    manager.save()
+    assert not Session.objects.filter(
+        session_key=laptop.cookies[settings.SESSION_COOKIE_NAME].value
+    ).exists()
+    manager.is_active = True
+    manager.save()
+    assert laptop.get(page).status_code == 302  # signed out for good: sign in again
+
+
+def test_it_ends_the_sessions_of_a_user_deactivated_in_the_admin(client, manager, sponsor):
+    laptop = Client()
+    sign_in(laptop, "manager")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    change = reverse("admin:accounts_user_change", args=[manager.pk])
+    data = {  # the change form with "Active" unticked
+        "username": manager.username,
+        "first_name": manager.first_name,
+        "last_name": manager.last_name,
+        "email": manager.email,
+        "time_zone": manager.time_zone,
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    assert client.post(change, data).status_code == 302
+    manager.refresh_from_db()
+    assert not manager.is_active
+    manager.is_active = True
+    manager.save()
+    assert laptop.get(reverse("my_work", args=[sponsor.slug])).status_code == 302
 
 
 def test_it_ends_other_sessions_when_the_password_changes(manager, sponsor):
