@@ -32,6 +32,17 @@ class CodeForm(forms.Form):
         return code
 
 
+class SetupCodeForm(CodeForm):
+    """The first code of a new authenticator app, and whether to end the password-only
+    sessions the user has elsewhere (a stolen password's session would otherwise stay in)."""
+
+    end_other_sessions = forms.BooleanField(
+        label="Sign me out everywhere else I signed in with the password only",
+        initial=True,
+        required=False,
+    )
+
+
 class SponsorSecurityForm(forms.ModelForm):
     class Meta:
         model = SponsorSecurityPolicy

@@ -11,7 +11,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from accounts import two_factor
+from accounts import sessions, two_factor
 from accounts.forms import SponsorSecurityForm
 from accounts.models import SponsorSecurityPolicy
 from accounts.security import log_event
@@ -27,16 +27,25 @@ def sponsor_security(request):
     """A sponsor admin's sign-in rules for every member of the sponsor."""
     policy = SponsorSecurityPolicy.objects.filter(sponsor=request.sponsor).first()
     policy = policy or SponsorSecurityPolicy(sponsor=request.sponsor)
+    was_required = policy.require_two_factor
     form = SponsorSecurityForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
         policy = form.save(commit=False)
         policy.updated_by = request.user
         policy.save()
+        ended = 0
+        if policy.require_two_factor and not was_required:
+            # Members signed in with a password only must come back through the second step.
+            member_ids = request.sponsor.memberships.values_list("user_id", flat=True)
+            ended = sessions.end_sessions(
+                member_ids, keep=request.session.session_key, password_only=True
+            )
         log_event(
             request,
             "sponsor_policy_changed",
             level=logging.INFO,
             require_two_factor="yes" if policy.require_two_factor else "no",
+            sessions_ended=ended,
         )
         messages.success(request, "Sign-in rules saved.")
         return redirect("sponsor_security", sponsor_slug=request.sponsor.slug)
