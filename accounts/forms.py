@@ -1,8 +1,8 @@
-"""Forms for the signed-in user's own settings, two-factor codes and a sponsor's sign-in rules."""
+"""Forms for the signed-in user's own settings and two-factor codes."""
 
 from django import forms
 
-from .models import SponsorSecurityPolicy, User
+from .models import User
 from .timezones import time_zone_choices
 
 
@@ -41,10 +41,3 @@ class SetupCodeForm(CodeForm):
         initial=True,
         required=False,
     )
-
-
-class SponsorSecurityForm(forms.ModelForm):
-    class Meta:
-        model = SponsorSecurityPolicy
-        fields = ["require_two_factor"]
-        labels = {"require_two_factor": "Require two-factor sign-in for every member"}

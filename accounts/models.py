@@ -1,4 +1,8 @@
-"""The user (Django's, with the time zone every date is shown in) and a sponsor's sign-in rules."""
+"""The user: Django's, with the time zone every date is shown in.
+
+A sponsor's sign-in rules are sponsor configuration, audited: engagements.SponsorSecurityPolicy
+(reached from here only through the ORM relation `sponsor.security_policy`).
+"""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -30,25 +34,3 @@ class User(AbstractUser):
             from .sessions import end_sessions
 
             end_sessions([self.pk])
-
-
-class SponsorSecurityPolicy(models.Model):
-    """A sponsor's sign-in rules, set by its admins. No row means the defaults (all off)."""
-
-    sponsor = models.OneToOneField(
-        "engagements.Sponsor", on_delete=models.CASCADE, related_name="security_policy"
-    )
-    require_two_factor = models.BooleanField(
-        default=False,
-        help_text="Members must sign in with a code from an authenticator app.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name_plural = "sponsor security policies"
-
-    def __str__(self):
-        return f"Security policy of {self.sponsor}"

@@ -3,7 +3,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CDMO, Communication, Contact, Membership, Project, Request, Site, Sponsor
+from .models import (
+    CDMO,
+    Communication,
+    Contact,
+    Membership,
+    Project,
+    Request,
+    Site,
+    Sponsor,
+    SponsorSecurityPolicy,
+)
 
 
 @admin.register(Sponsor)
@@ -51,3 +61,9 @@ class CommunicationAdmin(SimpleHistoryAdmin):
     list_display = ["subject", "project", "direction", "channel", "occurred_at"]
     list_filter = ["direction", "channel"]
     raw_id_fields = ["project", "participants", "requests", "logged_by"]
+
+
+@admin.register(SponsorSecurityPolicy)
+class SponsorSecurityPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["sponsor", "require_two_factor", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]

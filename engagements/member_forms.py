@@ -1,9 +1,10 @@
-"""Forms of the Members page (invite, change a role) and of accepting an invitation."""
+"""Forms of the Members page (invite, change a role), of accepting an invitation, and of a
+sponsor's sign-in rules."""
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
-from .models import Invitation, Membership, Role
+from .models import Invitation, Membership, Role, SponsorSecurityPolicy
 
 
 class InviteForm(forms.Form):
@@ -82,3 +83,10 @@ class NewAccountForm(forms.ModelForm):
         if commit:
             user.save()
         return user
+
+
+class SponsorSecurityForm(forms.ModelForm):
+    class Meta:
+        model = SponsorSecurityPolicy
+        fields = ["require_two_factor"]
+        labels = {"require_two_factor": "Require two-factor sign-in for every member"}

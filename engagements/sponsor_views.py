@@ -12,14 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from accounts import sessions, two_factor
-from accounts.forms import SponsorSecurityForm
-from accounts.models import SponsorSecurityPolicy
 from accounts.security import log_event
 
 from . import members
 from .access import ADMIN, get_scoped_or_404, sponsor_view
-from .member_forms import InviteForm, NewAccountForm, RoleForm
-from .models import Invitation, Membership, Role
+from .member_forms import InviteForm, NewAccountForm, RoleForm, SponsorSecurityForm
+from .models import Invitation, Membership, Role, SponsorSecurityPolicy
 
 
 @sponsor_view(ADMIN)
@@ -51,6 +49,7 @@ def sponsor_security(request):
         return redirect("sponsor_security", sponsor_slug=request.sponsor.slug)
     context = {
         "form": form,
+        "policy": policy,
         "members_without_two_factor": two_factor.members_without_device(request.sponsor),
     }
     return render(request, "engagements/sponsor_security.html", context)

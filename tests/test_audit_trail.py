@@ -41,6 +41,7 @@ from engagements.models import (
     Site,
     SLAPolicy,
     Sponsor,
+    SponsorSecurityPolicy,
 )
 from scorecards import tasks
 from scorecards.models import Breach
@@ -170,6 +171,14 @@ SPECS = {
         ),
         "email",
         None,
+    ),
+    # One per sponsor: each row gets a sponsor of its own ("policy-…").
+    SponsorSecurityPolicy: (
+        lambda w, n: SponsorSecurityPolicy(
+            sponsor=Sponsor.objects.create(name=f"Policy {n}", slug=f"policy-{n}")
+        ),
+        "require_two_factor",
+        True,
     ),
     Breach: (
         lambda w, n: Breach(
@@ -313,7 +322,11 @@ def _problems_of(model, path, version, expected, before, after, user, sponsor):
     if process and version.history_change_reason != "command:audit_check":
         problems.append(f"process {version.history_change_reason!r}")
     sponsor_id = version.id if model is Sponsor else version.sponsor_id
-    if sponsor_id != (pk if model is Sponsor else sponsor.pk):
+    if model is SponsorSecurityPolicy:
+        own = Sponsor.objects.filter(pk=sponsor_id, slug__startswith="policy-").exists()
+        if not own:
+            problems.append(f"sponsor {sponsor_id}")
+    elif sponsor_id != (pk if model is Sponsor else sponsor.pk):
         problems.append(f"sponsor {sponsor_id}")
     if not before <= version.history_date <= after:
         problems.append(f"time {version.history_date} not the database's")

@@ -9,8 +9,7 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SponsorSecurityPolicy
-from engagements.models import Role
+from engagements.models import Role, SponsorSecurityPolicy
 
 from .factories import MembershipFactory, SponsorFactory, UserFactory
 from .test_tenancy import GLOBAL_URLS, SPONSOR_URLS
@@ -236,3 +235,18 @@ def test_it_ends_password_only_sessions_when_a_sponsor_requires_it(
     # The admin who changed the rule keeps the session (and is sent to set up an app).
     held = client.get(reverse("my_work", args=[sponsor.slug]))
     assert held["Location"].startswith(reverse("two_factor_setup"))
+
+
+def test_it_puts_a_change_of_the_sign_in_rules_in_the_audit_trail(client, sponsor, admin_user):
+    client.force_login(admin_user)
+    url = reverse("sponsor_security", args=[sponsor.slug])
+    client.post(url, {"require_two_factor": "on"})
+    policy = SponsorSecurityPolicy.objects.get(sponsor=sponsor)
+    turned_on = policy.history.latest("history_id")
+    assert (turned_on.history_type, turned_on.history_user) == ("+", admin_user)
+    assert turned_on.require_two_factor and turned_on.sponsor_id == sponsor.pk
+    page = client.get(reverse("history", args=[sponsor.slug, "sign-in-rules", policy.pk]))
+    assert page.status_code == 302  # the admin has no app yet: set it up first
+    SponsorSecurityPolicy.objects.filter(pk=policy.pk).update(require_two_factor=False)
+    page = client.get(reverse("history", args=[sponsor.slug, "sign-in-rules", policy.pk]))
+    assert page.status_code == 200 and str(admin_user) in page.content.decode()

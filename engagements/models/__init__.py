@@ -1,7 +1,7 @@
 """The facts people type in and the terms they configure.
 
 `log`: sponsors, memberships, CDMOs, sites, contacts, projects, requests, communications,
-pauses, request events. `people`: invitations to a sponsor. `terms`: business calendars and
+pauses, request events. `people`: invitations and sign-in rules. `terms`: business calendars and
 versioned SLA policies.
 """
 
@@ -21,7 +21,7 @@ from .log import (
     SponsorOwned,
     SponsorQuerySet,
 )
-from .people import Invitation
+from .people import Invitation, SponsorSecurityPolicy
 from .terms import (
     BusinessCalendar,
     CalendarKind,
@@ -52,6 +52,7 @@ __all__ = [
     "SLAPolicy",
     "Site",
     "Sponsor",
+    "SponsorSecurityPolicy",
     "SponsorOwned",
     "SponsorQuerySet",
     "default_weekly",

@@ -1,4 +1,5 @@
-"""Invitations: how a sponsor admin brings a new person (or an existing user) into the sponsor."""
+"""A sponsor's people settings: invitations (how an admin brings a person in) and the sign-in
+rules every member follows."""
 
 import hashlib
 import secrets
@@ -9,9 +10,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from audit.trail import AuditedRecords
+from audit.trail import AuditedQuerySet, AuditedRecords
 
-from .log import Role, SponsorOwned
+from .log import Role, Sponsor, SponsorOwned
 
 
 def token_digest(token):
@@ -75,3 +76,33 @@ class Invitation(SponsorOwned):
     @property
     def is_pending(self):
         return self.accepted_at is None
+
+
+class SponsorSecurityPolicy(models.Model):
+    """A sponsor's sign-in rules, set by its admins. No row means the defaults (all off).
+
+    Read by accounts.two_factor through `sponsor.security_policy`; the table keeps the name it
+    had when the model lived in accounts (moved state-only, engagements 0008).
+    """
+
+    sponsor = models.OneToOneField(
+        Sponsor, on_delete=models.CASCADE, related_name="security_policy"
+    )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Members must sign in with a code from an authenticator app.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = AuditedQuerySet.as_manager()
+    history = AuditedRecords()
+
+    class Meta:
+        db_table = "accounts_sponsorsecuritypolicy"
+        verbose_name_plural = "sponsor security policies"
+
+    def __str__(self):
+        return f"Security policy of {self.sponsor}"
