@@ -7,6 +7,7 @@ COPY cdmo_portal cdmo_portal
 COPY engagements engagements
 COPY scorecards scorecards
 COPY accounts accounts
+COPY audit audit
 RUN pip install --no-cache-dir .
 COPY manage.py ./
 COPY templates templates
