@@ -66,9 +66,9 @@ class VersionIdentity(models.Model):
     the time. `history_process` names the command or task that wrote, "" for a person.
     """
 
-    history_username = models.CharField(max_length=150, blank=True, default="")
-    history_user_name = models.CharField(max_length=300, blank=True, default="")
-    history_process = models.CharField(max_length=100, blank=True, default="")
+    history_username = models.CharField(max_length=150, blank=True, default="", db_default="")
+    history_user_name = models.CharField(max_length=300, blank=True, default="", db_default="")
+    history_process = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         abstract = True

@@ -16,16 +16,16 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalbreach',
             name='history_process',
-            field=models.CharField(blank=True, default='', max_length=100),
+            field=models.CharField(blank=True, db_default='', default='', max_length=100),
         ),
         migrations.AddField(
             model_name='historicalbreach',
             name='history_user_name',
-            field=models.CharField(blank=True, default='', max_length=300),
+            field=models.CharField(blank=True, db_default='', default='', max_length=300),
         ),
         migrations.AddField(
             model_name='historicalbreach',
             name='history_username',
-            field=models.CharField(blank=True, default='', max_length=150),
+            field=models.CharField(blank=True, db_default='', default='', max_length=150),
         ),
     ]
