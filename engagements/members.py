@@ -134,7 +134,8 @@ def accept(*, token, user, now=None):
     never make two memberships, even when opened twice at once.
     """
     found = invitation_for_token(token, now=now)
-    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
+    locked = Invitation.objects.select_for_update()
+    invitation = locked.filter(sponsor_id=found.sponsor_id).get(pk=found.pk)
     if not invitation.is_pending or invitation.is_expired(now):
         raise InvitationInvalid("This invitation link is not valid, or it has already been used.")
     if not email_matches(invitation, user):
