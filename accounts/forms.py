@@ -1,8 +1,8 @@
-"""Forms for the signed-in user's own settings, two-factor codes and a sponsor's sign-in rules."""
+"""Forms for the signed-in user's own settings and two-factor codes."""
 
 from django import forms
 
-from .models import SponsorSecurityPolicy, User
+from .models import User
 from .timezones import time_zone_choices
 
 
@@ -32,8 +32,12 @@ class CodeForm(forms.Form):
         return code
 
 
-class SponsorSecurityForm(forms.ModelForm):
-    class Meta:
-        model = SponsorSecurityPolicy
-        fields = ["require_two_factor"]
-        labels = {"require_two_factor": "Require two-factor sign-in for every member"}
+class SetupCodeForm(CodeForm):
+    """The first code of a new authenticator app, and whether to end the password-only
+    sessions the user has elsewhere (a stolen password's session would otherwise stay in)."""
+
+    end_other_sessions = forms.BooleanField(
+        label="Sign me out everywhere else I signed in with the password only",
+        initial=True,
+        required=False,
+    )

@@ -1,4 +1,5 @@
-"""Per-request account concerns: the user's time zone, session timeouts, the two-factor hold."""
+"""Per-request account concerns: the user's time zone, session timeouts, the two-factor hold,
+and keeping signed-in pages out of every cache."""
 
 import logging
 import zoneinfo
@@ -6,6 +7,7 @@ import zoneinfo
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from . import sessions, two_factor
 from .security import log_event
@@ -60,3 +62,23 @@ class TwoFactorMiddleware:
         ):
             return two_factor.redirect_to(request, "two_factor_verify")
         return self.get_response(request)
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Send Cache-Control: no-store (and private, no-cache) on every response to a signed-in
+    user — pages, fragments, CSV exports — and on the sign-in or sign-out response itself.
+
+    Without it the browser may keep a tenant page on disk and show it again on Back after
+    sign-out, and a shared proxy may keep one user's page for the next. Static files are
+    served before this middleware (WhiteNoise) and stay cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in_before = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in_before or request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

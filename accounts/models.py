@@ -1,4 +1,8 @@
-"""The user (Django's, with the time zone every date is shown in) and a sponsor's sign-in rules."""
+"""The user: Django's, with the time zone every date is shown in.
+
+A sponsor's sign-in rules are sponsor configuration, audited: engagements.SponsorSecurityPolicy
+(reached from here only through the ORM relation `sponsor.security_policy`).
+"""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -17,24 +21,16 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        """A deactivated user's sessions end now: reactivating them later revives none."""
+        fields = kwargs.get("update_fields")
+        was_active = (
+            self.pk is not None
+            and (fields is None or "is_active" in fields)
+            and type(self)._default_manager.filter(pk=self.pk, is_active=True).exists()
+        )
+        super().save(*args, **kwargs)
+        if was_active and not self.is_active:
+            from .sessions import end_sessions
 
-class SponsorSecurityPolicy(models.Model):
-    """A sponsor's sign-in rules, set by its admins. No row means the defaults (all off)."""
-
-    sponsor = models.OneToOneField(
-        "engagements.Sponsor", on_delete=models.CASCADE, related_name="security_policy"
-    )
-    require_two_factor = models.BooleanField(
-        default=False,
-        help_text="Members must sign in with a code from an authenticator app.",
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name_plural = "sponsor security policies"
-
-    def __str__(self):
-        return f"Security policy of {self.sponsor}"
+            end_sessions([self.pk])

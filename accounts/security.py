@@ -6,6 +6,7 @@ no one-time code. Values typed by the client (a username, an Origin) are cut sho
 of control characters so that they cannot forge log lines.
 """
 
+import ipaddress
 import json
 import logging
 
@@ -24,14 +25,26 @@ def client_ip(request):
     Only the last TRUSTED_PROXY_COUNT entries of X-Forwarded-For were written by proxies we run;
     anything to their left is whatever the client chose to send, so it is never trusted. Also
     django-axes' notion of the client (AXES_CLIENT_IP_CALLABLE), so locks and logs agree.
+
+    Only a well-formed address is returned (axes stores it in an inet column, where anything
+    else was a 500 at sign-in): a malformed forwarded hop falls back to REMOTE_ADDR, the
+    address of the proxy that connected, and a malformed REMOTE_ADDR to "" (stored as NULL).
     """
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+        if len(hops) >= proxies and (address := _valid_address(hops[-proxies])):
+            return address
+    return _valid_address(request.META.get("REMOTE_ADDR", ""))
+
+
+def _valid_address(text):
+    """`text` as a normalised IP address, or "" when it is not one."""
+    try:
+        return str(ipaddress.ip_address(str(text).strip()))
+    except ValueError:
+        return ""
 
 
 def client_username(request, credentials=None):

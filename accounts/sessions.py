@@ -1,12 +1,18 @@
-"""Session lifetime: an idle timeout and an absolute one, both counted on the server.
+"""Session lifetime: an idle timeout and an absolute one, both counted on the server; and
+ending a user's sessions (deactivation, turning on two-factor sign-in).
 
 The session records when it signed in and when it was last used. A request after either limit
 signs the user out. The stored expiry follows the same limits, so the session row (and the
 cookie) die on time even if no request ever comes back.
 """
 
+from importlib import import_module
+
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 
 STARTED_AT = "signed_in_at"
 LAST_SEEN_AT = "last_seen_at"
@@ -46,3 +52,27 @@ def _touch(session, now):
     absolute_end = session[STARTED_AT] + settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
     idle_end = now + settings.SESSION_IDLE_TIMEOUT.total_seconds()
     session.set_expiry(max(1, int(min(idle_end, absolute_end) - now)))
+
+
+def end_sessions(user_ids, *, keep="", password_only=False):
+    """Delete the live sessions of these users (but `keep`, a session key); how many ended.
+
+    `password_only`: only the sessions not verified by a second factor. Sessions are not
+    indexed by user, so the live ones are decoded one by one: this runs on rare events
+    (a deactivation, two-factor turned on), never per request.
+    """
+    wanted = {str(pk) for pk in user_ids}
+    if not wanted:
+        return 0
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep)
+    for row in live.iterator():
+        data = row.get_decoded()
+        if data.get(SESSION_KEY) not in wanted:
+            continue
+        if password_only and data.get(DEVICE_ID_SESSION_KEY):
+            continue
+        store(session_key=row.session_key).delete()
+        ended += 1
+    return ended

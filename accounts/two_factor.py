@@ -21,8 +21,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import SponsorSecurityPolicy
-
 PENDING = "two_factor_pending"
 
 
@@ -90,9 +88,9 @@ def turn_off(request):
 
 def is_required_for(user):
     """Does any sponsor the user belongs to require two-factor sign-in?"""
-    return SponsorSecurityPolicy.objects.filter(
-        require_two_factor=True, sponsor__memberships__user=user
-    ).exists()
+    # Through the ORM relations (engagements' Membership → Sponsor → SponsorSecurityPolicy):
+    # accounts sits below engagements and imports nothing of it.
+    return user.memberships.filter(sponsor__security_policy__require_two_factor=True).exists()
 
 
 def members_without_device(sponsor):

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from . import two_factor
-from .forms import CodeForm, PreferencesForm
+from . import sessions, two_factor
+from .forms import CodeForm, PreferencesForm, SetupCodeForm
 from .security import log_event
 
 
@@ -55,11 +55,20 @@ def two_factor_setup(request):
     if two_factor.confirmed_device(request.user) is not None:
         return _two_factor_on_page(request, CodeForm())
     device = two_factor.device_to_confirm(request.user)
-    form = CodeForm(request.POST or None)
+    form = SetupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _code_accepted(request, form, device):
         two_factor.confirm(request, device)
-        log_event(request, "two_factor_enabled", level=logging.INFO)
-        messages.success(request, "Two-factor sign-in is on: we will ask for a code at sign-in.")
+        ended = 0
+        if form.cleaned_data["end_other_sessions"]:
+            ended = sessions.end_sessions(
+                [request.user.pk], keep=request.session.session_key, password_only=True
+            )
+        log_event(request, "two_factor_enabled", level=logging.INFO, sessions_ended=ended)
+        messages.success(
+            request,
+            "Two-factor sign-in is on: we will ask for a code at sign-in."
+            + (f" {ended} other session{'s' if ended != 1 else ''} signed out." if ended else ""),
+        )
         return redirect(two_factor.next_url(request, default="two_factor_setup"))
     context = {
         "form": form,

@@ -1,8 +1,10 @@
 """Reading the audit trail: each recorded version of a record and what changed from the last.
 
 Versions are written on every write path (audit.trail); `history_change_reason` keeps
-the reason for a deletion or for an edit of a closed record, after the name of the system
-process that wrote, if one did ("task:sweep_sla: ...").
+the reason for a deletion or for an edit of a closed record. "Who" is read from what the
+version captured (username and name at the time, or the system process, in columns of their
+own); only versions written before those columns fall back to the account as it is now, and to
+the process prefix their reason kept ("task:sweep_sla: ...").
 """
 
 import json
@@ -33,12 +35,39 @@ class HistoryEntry:  # one version: when, what kind of change, by whom, why, and
     reason: str
     process: str = ""  # the command or task that wrote, when no person did
     changes: list = field(default_factory=list)
+    username: str = ""  # the writer's username and name when the version was written
+    user_name: str = ""
+
+    @property
+    def is_system(self):
+        return self.actor is None and not self.username
 
     @property
     def who(self):
-        if self.actor is not None:
-            return str(self.actor)
+        """A person as "Name (username)", as they were then; a process as "system (…)"."""
+        if self.username:
+            return f"{self.user_name} ({self.username})" if self.user_name else self.username
+        if self.actor is not None:  # a version from before identities were captured
+            name = self.actor.get_full_name()
+            return f"{name} ({self.actor.username})" if name else self.actor.username
         return f"system ({self.process})" if self.process else "system"
+
+
+def entry_for(version):
+    """The who, when and why of one version (its fields are the caller's)."""
+    process = getattr(version, "history_process", "")
+    reason = version.history_change_reason or ""
+    if not process and version.history_user_id is None:
+        process, reason = split_reason(reason)  # written before the process column
+    return HistoryEntry(
+        at=version.history_date,
+        action=ACTIONS.get(version.history_type, version.history_type),
+        actor=version.history_user,
+        reason=reason,
+        process=process,
+        username=getattr(version, "history_username", ""),
+        user_name=getattr(version, "history_user_name", ""),
+    )
 
 
 class Names:
@@ -118,14 +147,7 @@ def record_history(*, model, sponsor, pk):
     )
     entries, names = [], Names()
     for newer, older in zip(versions, [*versions[1:], None][: len(versions)], strict=True):
-        process, reason = split_reason(newer.history_change_reason)
-        entry = HistoryEntry(
-            at=newer.history_date,
-            action=ACTIONS.get(newer.history_type, newer.history_type),
-            actor=newer.history_user,
-            reason=reason,
-            process=process,
-        )
+        entry = entry_for(newer)
         if newer.history_type == "+":
             entry.changes = _initial_values(model, newer, names)
         elif older is not None and newer.history_type == "~":
@@ -147,20 +169,12 @@ def record_history(*, model, sponsor, pk):
 CSV_COLUMNS = ["when (UTC)", "who", "action", "field", "old", "new", "reason"]
 
 
-def _who_for_export(entry):
-    user = entry.actor
-    if user is None:
-        return entry.who
-    name = user.get_full_name()
-    return f"{name} ({user.username})" if name else user.username
-
-
 def history_rows(entries):
     """The trail as CSV rows: a header, then one line per changed field (one per version
     without fields)."""
     yield CSV_COLUMNS
     for entry in entries:
         when = entry.at.astimezone(UTC).isoformat(timespec="seconds")
-        head = [when, _who_for_export(entry), entry.action]
+        head = [when, entry.who, entry.action]
         for change in entry.changes or [Change("", "", "")]:
             yield [*head, change.field, change.old, change.new, entry.reason]

@@ -10,6 +10,10 @@ the named `update_computed()`.
 
 The time of a version is never taken from the caller: on PostgreSQL a trigger stamps it with
 the database clock (migration engagements 0005); elsewhere it is the server process's clock.
+
+Who wrote a version is captured with it (VersionIdentity): the user's username and name as
+they were at that moment, so renaming a user later changes no past "who"; and the system
+process in a column of its own, which no display name or typed reason can imitate.
 """
 
 from collections import defaultdict
@@ -18,8 +22,10 @@ from contextvars import ContextVar
 
 from django.core.management.base import BaseCommand
 from django.db import models, transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 _process = ContextVar("audit_process", default="")
 PROCESS_PREFIXES = ("command:", "task:")
@@ -43,16 +49,9 @@ def current_process():
     return _process.get()
 
 
-def with_process(reason):
-    """The reason a version keeps: the writing process first, then the reason given."""
-    process = current_process()
-    if process and reason:
-        return f"{process}: {reason}"
-    return process or reason or None
-
-
 def split_reason(text):
-    """(process, reason) from a stored `history_change_reason`; the inverse of with_process."""
+    """(process, reason) from a `history_change_reason` written before versions had a process
+    column, when the process was kept as a prefix ("task:sweep_sla: reason")."""
     text = text or ""
     if not text.startswith(PROCESS_PREFIXES):
         return "", text
@@ -60,8 +59,49 @@ def split_reason(text):
     return process, reason
 
 
+class VersionIdentity(models.Model):
+    """Columns of every version: who wrote it, as they were then.
+
+    `history_user` still points at the account (for queries); these say what it was called at
+    the time. `history_process` names the command or task that wrote, "" for a person.
+    """
+
+    history_username = models.CharField(max_length=150, blank=True, default="", db_default="")
+    history_user_name = models.CharField(max_length=300, blank=True, default="", db_default="")
+    history_process = models.CharField(max_length=100, blank=True, default="", db_default="")
+
+    class Meta:
+        abstract = True
+
+
+def stamp_identity(version, user):
+    """Fill a version's identity columns from the writing user and the current process."""
+    version.history_process = current_process()
+    if user is not None and version.history_process == "":
+        version.history_username = user.get_username()[:150]
+        version.history_user_name = user.get_full_name()[:300]
+
+
+@receiver(pre_create_historical_record)
+def _stamp_saved_version(sender, history_instance, history_user, **kwargs):
+    if isinstance(history_instance, VersionIdentity):
+        stamp_identity(history_instance, history_user)
+
+
 class AuditedRecords(HistoricalRecords):
-    """simple-history's HistoricalRecords, with server time only and system actors named."""
+    """simple-history's HistoricalRecords, with server time only, the identity of the writer
+    captured (VersionIdentity) and system actors named."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("bases", [VersionIdentity])
+        super().__init__(*args, **kwargs)
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        # A save of untracked columns only (a sign-in's last_login) is no change to record.
+        fields = kwargs.get("update_fields")
+        if not created and fields and set(fields) <= set(self.excluded_fields):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
 
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)
@@ -79,7 +119,7 @@ class AuditedRecords(HistoricalRecords):
         return super().get_history_user(instance)
 
     def get_change_reason_for_object(self, instance, history_type, using):
-        return with_process(super().get_change_reason_for_object(instance, history_type, using))
+        return super().get_change_reason_for_object(instance, history_type, using) or None
 
 
 def record_versions(model, instances, history_type):
@@ -89,18 +129,21 @@ def record_versions(model, instances, history_type):
         return []
     records = model._audited_records
     history = model.history.model
-    versions = history.objects.bulk_create(
-        history(
+    versions = []
+    for instance in instances:
+        user = records.get_history_user(instance)
+        version = history(
             history_date=timezone.now(),
             history_type=history_type,
-            history_user=records.get_history_user(instance),
+            history_user=user,
             history_change_reason=records.get_change_reason_for_object(
                 instance, history_type, None
             ),
             **{f.attname: getattr(instance, f.attname) for f in history.tracked_fields},
         )
-        for instance in instances
-    )
+        stamp_identity(version, user)
+        versions.append(version)
+    versions = history.objects.bulk_create(versions)
     _record_links(history, versions, instances)
     return versions
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from engagements import sponsor_views
 from engagements import views as engagement_views
 
 urlpatterns = [
@@ -32,6 +33,11 @@ urlpatterns = [
         "accounts/two-factor/turn-off/",
         account_views.two_factor_disable,
         name="two_factor_disable",
+    ),
+    path(
+        "accounts/invitation/",
+        sponsor_views.invitation_accept,
+        name="invitation_accept",
     ),
     path("admin/", admin.site.urls),
 ]

@@ -6,7 +6,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from scorecards.api import facts_changed
 
-from .models import CDMO, Communication, Contact, Membership, Project, Request, Site, Sponsor
+from .models import (
+    CDMO,
+    Communication,
+    Contact,
+    Membership,
+    Project,
+    Request,
+    Site,
+    Sponsor,
+    SponsorSecurityPolicy,
+)
 
 
 class RecomputingAdmin(SimpleHistoryAdmin):
@@ -92,3 +102,9 @@ class CommunicationAdmin(RecomputingAdmin):
     def affected(self, obj):
         requests = list(obj.requests.all()) if obj.pk else []
         return obj.project, requests
+
+
+@admin.register(SponsorSecurityPolicy)
+class SponsorSecurityPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["sponsor", "require_two_factor", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]

@@ -41,6 +41,7 @@ from .models import (
     RequestEvent,
     Site,
     SLAPolicy,
+    SponsorSecurityPolicy,
 )
 
 
@@ -409,6 +410,7 @@ AUDITED_MODELS = {
     "event": RequestEvent,
     "calendar": BusinessCalendar,
     "policy": SLAPolicy,
+    "sign-in-rules": SponsorSecurityPolicy,
 }
 
 
@@ -439,6 +441,8 @@ def _record_url(request, model, version):
         return _url(request, "request_detail", version.id)
     if model in ("calendar", "policy"):
         return _url(request, f"{model}_detail", version.id)
+    if model == "sign-in-rules":
+        return _url(request, "sponsor_security")
     return _url(request, "project_detail", version.project_id) + f"#communication-{version.id}"
 
 

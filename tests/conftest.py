@@ -15,6 +15,7 @@ from engagements.models import Role
 from .factories import (
     CommunicationFactory,
     ContactFactory,
+    InvitationFactory,
     MembershipFactory,
     ProjectFactory,
     RequestFactory,
@@ -119,7 +120,10 @@ def outsider_world(other_sponsor):
         sponsor=other_sponsor, name="Outsider hours", time_zone="Europe/Oslo"
     )
     policy = SLAPolicy.objects.create(sponsor=other_sponsor, name="Outsider terms")
+    invitation = InvitationFactory(sponsor=other_sponsor, invited_by=outsider)
     return {
+        "membership": outsider.memberships.get(sponsor=other_sponsor),
+        "invitation": invitation,
         "calendar": calendar,
         "policy": policy,
         "user": outsider,

@@ -10,6 +10,7 @@ from engagements.models import (
     CDMO,
     Communication,
     Contact,
+    Invitation,
     Membership,
     Project,
     Request,
@@ -17,6 +18,7 @@ from engagements.models import (
     Site,
     Sponsor,
 )
+from engagements.models.people import token_digest
 
 
 def minutes_ago(minutes):
@@ -129,3 +131,19 @@ class CommunicationFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"Message {n}")
     summary = "Please send the batch record."
     logged_by = factory.LazyAttribute(lambda o: o.project.owner)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A pending invitation whose link token is `invitation-token-<n>` (see `.token`)."""
+
+    class Meta:
+        model = Invitation
+        exclude = ["token"]
+
+    sponsor = factory.SubFactory(SponsorFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.VIEWER
+    invited_by = factory.SubFactory(UserFactory)
+    token = factory.Sequence(lambda n: f"invitation-token-{n}")
+    token_digest = factory.LazyAttribute(lambda o: token_digest(o.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))

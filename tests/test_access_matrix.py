@@ -117,6 +117,16 @@ MATRIX = {
     ("policy_make_default", "POST"):        (302,   403,     403,     403),
     ("sponsor_security", "GET"):            (200,   403,     403,     403),
     ("sponsor_security", "POST"):           (302,   403,     403,     403),
+    ("member_list", "GET"):                 (200,   403,     403,     403),
+    ("member_list", "POST"):                (302,   403,     403,     403),  # an invitation
+    ("member_role", "GET"):                 (405,   403,     403,     403),
+    ("member_role", "POST"):                (302,   403,     403,     403),
+    ("member_remove", "GET"):               (405,   403,     403,     403),
+    ("member_remove", "POST"):              (302,   403,     403,     403),
+    ("invitation_resend", "GET"):           (405,   403,     403,     403),
+    ("invitation_resend", "POST"):          (302,   403,     403,     403),
+    ("invitation_revoke", "GET"):           (405,   403,     403,     403),
+    ("invitation_revoke", "POST"):          (302,   403,     403,     403),
     # Outside a sponsor: the same for every role.
     ("home", "GET"):                        (302,   302,     302,     302),  # to the sponsor
     ("home", "POST"):                       (302,   302,     302,     302),
@@ -136,6 +146,8 @@ MATRIX = {
     ("two_factor_verify", "POST"):          (302,   302,     302,     302),
     ("two_factor_disable", "GET"):          (405,   405,     405,     405),
     ("two_factor_disable", "POST"):         (302,   302,     302,     302),  # no app: to setup
+    ("invitation_accept", "GET"):           (400,   400,     400,     400),  # no token
+    ("invitation_accept", "POST"):          (400,   400,     400,     400),
 }
 # fmt: on
 
@@ -207,6 +219,8 @@ def valid_post(row, world, user):
             "normal__first_response": "1d",
         },
         "sponsor_security": {"require_two_factor": ""},
+        "member_list": {"email": "new.colleague@example.com", "role": "viewer"},
+        "member_role": {"role": "executive"},
         "login": {"username": user.username, "password": PASSWORD},
         "password_change": {
             "old_password": PASSWORD,

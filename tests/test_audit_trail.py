@@ -23,6 +23,7 @@ from django.test import RequestFactory as HttpRequestFactory
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from accounts.models import User
 from audit.trail import AuditedCommand, AuditedQuerySet, system_actor
 from cdmo_portal.celery import AuditedTask, app
 from engagements.models import (
@@ -30,6 +31,7 @@ from engagements.models import (
     BusinessCalendar,
     Communication,
     Contact,
+    Invitation,
     Membership,
     Pause,
     PolicyTarget,
@@ -40,6 +42,7 @@ from engagements.models import (
     Site,
     SLAPolicy,
     Sponsor,
+    SponsorSecurityPolicy,
 )
 from scorecards import tasks
 from scorecards.models import Breach
@@ -69,8 +72,17 @@ def db_now():
         return cursor.fetchone()[0]
 
 
+# Users are audited too (audit.models), but are no tenant's rows and keep accounts' own manager:
+# their trail is tested on its own below.
+TRAIL_OF_USERS = {User}
+
+
 def audited_models():
-    return [m for m in apps.get_models() if hasattr(m._meta, "simple_history_manager_attribute")]
+    return [
+        m
+        for m in apps.get_models()
+        if hasattr(m._meta, "simple_history_manager_attribute") and m not in TRAIL_OF_USERS
+    ]
 
 
 # model: (build an unsaved row number n of the world, field changed, new value or None: "+*")
@@ -158,6 +170,25 @@ SPECS = {
         ),
         "resolution_minutes",
         960,
+    ),
+    Invitation: (
+        lambda w, n: Invitation(
+            sponsor=w.sponsor,
+            email=f"trail{n}@example.com",
+            invited_by=w.user,
+            token_digest=f"{n:064d}",
+            expires_at=w.at,
+        ),
+        "email",
+        None,
+    ),
+    # One per sponsor: each row gets a sponsor of its own ("policy-…").
+    SponsorSecurityPolicy: (
+        lambda w, n: SponsorSecurityPolicy(
+            sponsor=Sponsor.objects.create(name=f"Policy {n}", slug=f"policy-{n}")
+        ),
+        "require_two_factor",
+        True,
     ),
     Breach: (
         lambda w, n: Breach(
@@ -298,10 +329,21 @@ def _problems_of(model, path, version, expected, before, after, user, sponsor):
         problems.append(f"type {version.history_type} instead of {kind}")
     if version.history_user != (None if process else user):
         problems.append(f"actor {version.history_user}")
-    if process and version.history_change_reason != "command:audit_check":
-        problems.append(f"process {version.history_change_reason!r}")
+    if process and version.history_process != "command:audit_check":
+        problems.append(f"process {version.history_process!r}")
+    if process and (version.history_username or version.history_user_name):
+        problems.append("a process version names a person")
+    if not process and (version.history_username, version.history_user_name) != (
+        user.username,
+        user.get_full_name(),
+    ):
+        problems.append(f"identity {version.history_username!r} {version.history_user_name!r}")
     sponsor_id = version.id if model is Sponsor else version.sponsor_id
-    if sponsor_id != (pk if model is Sponsor else sponsor.pk):
+    if model is SponsorSecurityPolicy:
+        own = Sponsor.objects.filter(pk=sponsor_id, slug__startswith="policy-").exists()
+        if not own:
+            problems.append(f"sponsor {sponsor_id}")
+    elif sponsor_id != (pk if model is Sponsor else sponsor.pk):
         problems.append(f"sponsor {sponsor_id}")
     if not before <= version.history_date <= after:
         problems.append(f"time {version.history_date} not the database's")
@@ -462,7 +504,7 @@ def test_it_names_the_management_command_that_wrote(project):
     request = _overdue_request(project)
     call_command("sla_sweep")
     version = Breach.history.get(request_id=request.pk)
-    assert (version.history_user, version.history_change_reason) == (None, "command:sla_sweep")
+    assert (version.history_user, version.history_process) == (None, "command:sla_sweep")
 
 
 def test_it_names_the_celery_task_that_wrote(project, manager):
@@ -470,7 +512,7 @@ def test_it_names_the_celery_task_that_wrote(project, manager):
     with acting_as(manager):  # an eager task inside a person's request is still the task
         tasks.sweep_sla.delay()
     version = Breach.history.get(request_id=request.pk)
-    assert (version.history_user, version.history_change_reason) == (None, "task:sweep_sla")
+    assert (version.history_user, version.history_process) == (None, "task:sweep_sla")
 
 
 def test_it_runs_every_command_and_task_of_ours_as_a_named_process():
@@ -495,7 +537,7 @@ def test_it_shows_the_process_as_the_actor_on_the_history_page(manager_client, s
     with system_actor("task:recompute_request_clocks"):
         cdmo = CDMO.objects.create(sponsor=sponsor, name="Set by a task")
     page = manager_client.get(reverse("history", args=[sponsor.slug, "cdmo", cdmo.pk]))
-    assert "system (task:recompute_request_clocks)" in page.content.decode()
+    assert "<code>task:recompute_request_clocks</code>" in page.content.decode()
 
 
 def test_it_refuses_to_delete_a_user_whose_changes_are_in_the_trail(project):
@@ -536,3 +578,64 @@ def test_it_has_no_write_around_the_trail_in_our_code():
             text = path.read_text()
             found += [(name, w) for w in AROUND_THE_TRAIL if w in text and (name, w) not in ALLOWED]
     assert found == []
+
+
+# Who, as they were then --------------------------------------------------------------------
+
+
+def _history_page(client, sponsor, model, pk):
+    return client.get(reverse("history", args=[sponsor.slug, model, pk])).content.decode()
+
+
+def test_it_shows_who_changed_a_record_as_they_were_named_then(manager_client, sponsor):
+    editor = UserFactory(username="editor", first_name="Grace", last_name="Hopper")
+    cdmo = CDMO.objects.create(sponsor=sponsor, name="Named then")
+    with acting_as(editor):
+        cdmo.notes = "Checked"
+        cdmo.save()
+    then = "Grace Hopper (editor)"
+    editor.first_name, editor.last_name, editor.username = "Renamed", "Later", "renamed"
+    editor.save()
+    page = _history_page(manager_client, sponsor, "cdmo", cdmo.pk)
+    assert then in page
+    assert "Renamed Later" not in page
+
+
+def test_it_never_shows_a_person_as_a_system_process(manager_client, sponsor, manager):
+    manager.first_name, manager.last_name = "system (task:sweep_sla)", ""
+    manager.save()
+    with acting_as(manager):
+        forged = CDMO.objects.create(sponsor=sponsor, name="Forged")
+        forged_pk = forged.pk
+        forged._change_reason = "task:sweep_sla: looks automatic"
+        forged.delete()
+    with system_actor("task:sweep_sla"):
+        real = CDMO.objects.create(sponsor=sponsor, name="Real")
+    forged_page = _history_page(manager_client, sponsor, "cdmo", forged_pk)
+    assert "actor-system" not in forged_page
+    assert "system (task:sweep_sla) (manager)" in forged_page  # the username gives it away
+    assert "task:sweep_sla: looks automatic" in forged_page  # a typed reason stays a reason
+    real_page = _history_page(manager_client, sponsor, "cdmo", real.pk)
+    assert "actor-system" in real_page and "<code>task:sweep_sla</code>" in real_page
+
+
+def test_it_audits_changes_to_a_users_name_and_email(client, manager):
+    client.force_login(manager)
+    data = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"}
+    response = client.post(reverse("preferences"), {**data, "time_zone": "Europe/Oslo"})
+    assert response.status_code == 302
+    version = manager.history.latest("history_id")
+    assert (version.history_type, version.history_user) == ("~", manager)
+    assert (version.first_name, version.email) == ("Ada", "ada@example.org")
+    previous = version.prev_record
+    changed = {c.field for c in version.diff_against(previous).changes}
+    assert {"first_name", "last_name", "email"} <= changed
+    assert not hasattr(version, "password")  # the hash is never copied into the trail
+
+
+def test_it_records_no_user_version_for_a_sign_in(client, manager):
+    versions = manager.history.count()
+    client.post(reverse("login"), {"username": "manager", "password": "correct-horse-battery"})
+    manager.refresh_from_db()
+    assert manager.last_login is not None
+    assert manager.history.count() == versions

@@ -20,6 +20,7 @@ def test_production_settings_pass_check_deploy():
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1/cdmo"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "ALLOWED_HOSTS": "portal.example.com",
+        "SITE_URL": "https://portal.example.com",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright; the check rightly flags it
     result = subprocess.run(
@@ -46,6 +47,27 @@ def test_production_settings_refuse_a_missing_secret():
         check=False,
     )
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_refuse_a_missing_site_url():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cdmo_portal.settings.production",
+        "SECRET_KEY": "x7" * 30 + "-production-like-secret-for-the-check",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1/cdmo"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+    env.pop("SITE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "SITE_URL must be set" in result.stderr
 
 
 def test_the_demo_seed_builds_the_helix_portfolio_once(db):

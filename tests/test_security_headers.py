@@ -76,6 +76,27 @@ def test_it_sends_the_security_headers_on_every_kind_of_page(client, admin_user,
     print(f"security headers: checked on {checked + 1} pages (one an htmx fragment)")
 
 
+def _not_stored(response):
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return {"no-store", "private", "no-cache"} <= directives
+
+
+def test_it_keeps_every_signed_in_page_and_export_out_of_caches(client, admin_user, pages, sponsor):
+    client.force_login(admin_user)
+    urls = {
+        **pages,
+        "SLA report CSV": reverse("attainment_csv", args=[sponsor.slug]),
+        "clocks CSV": reverse("attainment_clocks_csv", args=[sponsor.slug]),
+        "members": reverse("member_list", args=[sponsor.slug]),
+    }
+    cached = [name for name, url in urls.items() if not _not_stored(client.get(url))]
+    assert cached == []
+    fragment = client.get(pages["project page"] + "?q=x", HTTP_HX_REQUEST="true")
+    assert _not_stored(fragment)
+    signed_out = client.post(reverse("logout"))
+    assert _not_stored(signed_out)
+
+
 def test_it_sends_the_headers_on_refusals_too(client, viewer, sponsor):
     client.force_login(viewer)
     forbidden = client.get(reverse("cdmo_new", args=[sponsor.slug]))
@@ -172,6 +193,7 @@ def test_it_sends_hsts_and_secure_cookies_with_production_settings():
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1/cdmo"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "ALLOWED_HOSTS": "portal.example.com",
+        "SITE_URL": "https://portal.example.com",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
@@ -12,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+
+from .factories import UserFactory
 
 PASSWORD = "correct-horse-battery"
 TOKEN = re.compile(r'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
@@ -108,6 +111,34 @@ def test_it_trusts_forwarded_addresses_only_from_its_own_proxies(rf, settings):
     assert client_ip(request) == "10.9.9.9"  # a client-sent header is not believed
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(request) == "203.0.113.5"  # what our one proxy saw; "1.1.1.1" is forged
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["not-an-ip", "999.1.1.1", "1.2.3.4:5678", "<script>", "\x00", "a" * 300]
+)
+def test_it_signs_in_and_throttles_with_a_malformed_forwarded_address(
+    client, manager, settings, forwarded
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    headers = {"REMOTE_ADDR": "10.0.0.7", "HTTP_X_FORWARDED_FOR": forwarded}
+    wrong = client.post(reverse("login"), {"username": "manager", "password": "nope"}, **headers)
+    assert wrong.status_code == 200  # the form again, not a 500
+    attempt = AccessAttempt.objects.get(username="manager")
+    assert attempt.ip_address == "10.0.0.7"  # the proxy's address stands in for the bad one
+    right = client.post(
+        reverse("login"), {"username": "manager", "password": "correct-horse-battery"}, **headers
+    )
+    assert right.status_code == 302
+
+
+def test_it_normalises_a_forwarded_address_and_ignores_a_malformed_one(rf, settings):
+    from accounts.security import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="2001:DB8::0001")
+    assert client_ip(request) == "2001:db8::1"
+    request = rf.get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="1.1.1.1, junk")
+    assert client_ip(request) == "10.9.9.9"
 
 
 # Password policy ---------------------------------------------------------------------------------
@@ -211,6 +242,44 @@ def test_it_ends_every_session_of_a_deactivated_user(manager, sponsor):
     manager.save()
     for device in (laptop, phone):
         assert device.get(reverse("my_work", args=[sponsor.slug])).status_code == 302
+
+
+def test_it_revives_no_session_when_a_deactivated_user_is_reactivated(manager, sponsor):
+    laptop = Client()
+    sign_in(laptop, "manager")
+    page = reverse("my_work", args=[sponsor.slug])
+    assert laptop.get(page).status_code == 200
+    manager.is_active = False
+    manager.save()
+    assert not Session.objects.filter(
+        session_key=laptop.cookies[settings.SESSION_COOKIE_NAME].value
+    ).exists()
+    manager.is_active = True
+    manager.save()
+    assert laptop.get(page).status_code == 302  # signed out for good: sign in again
+
+
+def test_it_ends_the_sessions_of_a_user_deactivated_in_the_admin(client, manager, sponsor):
+    laptop = Client()
+    sign_in(laptop, "manager")
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    change = reverse("admin:accounts_user_change", args=[manager.pk])
+    data = {  # the change form with "Active" unticked
+        "username": manager.username,
+        "first_name": manager.first_name,
+        "last_name": manager.last_name,
+        "email": manager.email,
+        "time_zone": manager.time_zone,
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "09:00:00",
+    }
+    assert client.post(change, data).status_code == 302
+    manager.refresh_from_db()
+    assert not manager.is_active
+    manager.is_active = True
+    manager.save()
+    assert laptop.get(reverse("my_work", args=[sponsor.slug])).status_code == 302
 
 
 def test_it_ends_other_sessions_when_the_password_changes(manager, sponsor):

@@ -43,6 +43,11 @@ SPONSOR_URLS = {
     "policy_make_default": {"pk": "policy"},
     "notifications_read": {},
     "sponsor_security": {},
+    "member_list": {},
+    "member_role": {"pk": "membership"},
+    "member_remove": {"pk": "membership"},
+    "invitation_resend": {"pk": "invitation"},
+    "invitation_revoke": {"pk": "invitation"},
     "attainment": {},
     "attainment_csv": {},
     "attainment_clocks_csv": {},
@@ -58,6 +63,7 @@ GLOBAL_URLS = {
     "two_factor_setup",
     "two_factor_verify",
     "two_factor_disable",
+    "invitation_accept",
 }
 
 

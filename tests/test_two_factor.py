@@ -4,12 +4,12 @@ import time
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import SponsorSecurityPolicy
-from engagements.models import Role
+from engagements.models import Role, SponsorSecurityPolicy
 
 from .factories import MembershipFactory, SponsorFactory, UserFactory
 from .test_tenancy import GLOBAL_URLS, SPONSOR_URLS
@@ -191,3 +191,62 @@ def test_it_counts_the_members_still_without_an_app(client, strict_sponsor, admi
     client.post(reverse("two_factor_setup"), {"code": code_for(device)})
     page = client.get(reverse("sponsor_security", args=[strict_sponsor.slug])).content.decode()
     assert "1 member has not set up two-factor sign-in yet." in page
+
+
+def test_it_offers_to_end_the_other_password_only_sessions_when_turned_on(manager, sponsor):
+    laptop, phone, tablet = Client(), Client(), Client()
+    for device in (laptop, phone, tablet):
+        sign_in(device, "manager")
+    page = reverse("my_work", args=[sponsor.slug])
+    laptop.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    setup = laptop.get(reverse("two_factor_setup")).content.decode()
+    assert 'name="end_other_sessions"' in setup and "checked" in setup  # offered, ticked
+    response = laptop.post(
+        reverse("two_factor_setup"), {"code": code_for(device), "end_other_sessions": "on"}
+    )
+    assert response.status_code == 302
+    assert laptop.get(page).status_code == 200  # the session that turned it on stays
+    for other in (phone, tablet):
+        gone = other.get(page)
+        assert gone.status_code == 302 and gone["Location"].startswith(reverse("login"))
+
+
+def test_it_keeps_the_other_sessions_when_the_user_declines(client, manager, sponsor):
+    phone = Client()
+    sign_in(phone, "manager")
+    sign_in(client, "manager")
+    set_up_device(client, manager)  # the box left unticked
+    assert phone.get(reverse("my_work", args=[sponsor.slug])).status_code == 200
+
+
+def test_it_ends_password_only_sessions_when_a_sponsor_requires_it(
+    client, sponsor, admin_user, manager, other_sponsor
+):
+    member, outsider = Client(), Client()
+    sign_in(member, "manager")
+    other = MembershipFactory(sponsor=other_sponsor, role=Role.MANAGER).user
+    outsider.force_login(other)
+    client.force_login(admin_user)
+    client.post(reverse("sponsor_security", args=[sponsor.slug]), {"require_two_factor": "on"})
+    signed_out = member.get(reverse("my_work", args=[sponsor.slug]))
+    assert signed_out["Location"].startswith(reverse("login"))  # not just held at setup
+    assert outsider.get(reverse("my_work", args=[other_sponsor.slug])).status_code == 200
+    # The admin who changed the rule keeps the session (and is sent to set up an app).
+    held = client.get(reverse("my_work", args=[sponsor.slug]))
+    assert held["Location"].startswith(reverse("two_factor_setup"))
+
+
+def test_it_puts_a_change_of_the_sign_in_rules_in_the_audit_trail(client, sponsor, admin_user):
+    client.force_login(admin_user)
+    url = reverse("sponsor_security", args=[sponsor.slug])
+    client.post(url, {"require_two_factor": "on"})
+    policy = SponsorSecurityPolicy.objects.get(sponsor=sponsor)
+    turned_on = policy.history.latest("history_id")
+    assert (turned_on.history_type, turned_on.history_user) == ("+", admin_user)
+    assert turned_on.require_two_factor and turned_on.sponsor_id == sponsor.pk
+    page = client.get(reverse("history", args=[sponsor.slug, "sign-in-rules", policy.pk]))
+    assert page.status_code == 302  # the admin has no app yet: set it up first
+    SponsorSecurityPolicy.objects.filter(pk=policy.pk).update(require_two_factor=False)
+    page = client.get(reverse("history", args=[sponsor.slug, "sign-in-rules", policy.pk]))
+    assert page.status_code == 200 and str(admin_user) in page.content.decode()

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from engagements.models import BusinessCalendar, PolicyTarget, PolicyVersion, SLAPolicy
 
-from .factories import CommunicationFactory, ContactFactory, ProjectFactory, RequestFactory
+from .factories import (
+    CommunicationFactory,
+    ContactFactory,
+    InvitationFactory,
+    MembershipFactory,
+    ProjectFactory,
+    RequestFactory,
+)
 
 
 def sponsor_world(sponsor, owner):
@@ -45,6 +52,8 @@ def sponsor_world(sponsor, owner):
     communication.requests.add(request)
     communication.participants.add(contact)
     return {
+        "membership": MembershipFactory(sponsor=sponsor, role="viewer"),
+        "invitation": InvitationFactory(sponsor=sponsor, invited_by=owner),
         "sponsor": sponsor,
         "user": owner,
         "cdmo": project.cdmo,

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in responses are never stored by a browser or proxy (Back after sign-out).
+    "accounts.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -257,4 +259,7 @@ FORM_RENDERER = "cdmo_portal.renderers.PortalFormRenderer"
 
 # The audit trail keeps a reason of any length (a deletion's, a closed record's edit).
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# Where links in e-mails point (cdmo_portal.links.absolute_url); production requires it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# An invitation link works once, for this long.
+INVITATION_VALID_FOR = timedelta(days=7)

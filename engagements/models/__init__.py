@@ -1,7 +1,8 @@
 """The facts people type in and the terms they configure.
 
 `log`: sponsors, memberships, CDMOs, sites, contacts, projects, requests, communications,
-pauses, request events. `terms`: business calendars and versioned SLA policies.
+pauses, request events. `people`: invitations and sign-in rules. `terms`: business calendars and
+versioned SLA policies.
 """
 
 from .log import (
@@ -20,6 +21,7 @@ from .log import (
     SponsorOwned,
     SponsorQuerySet,
 )
+from .people import Invitation, SponsorSecurityPolicy
 from .terms import (
     BusinessCalendar,
     CalendarKind,
@@ -38,6 +40,7 @@ __all__ = [
     "Communication",
     "Contact",
     "EscalationRole",
+    "Invitation",
     "Membership",
     "Pause",
     "PolicyTarget",
@@ -49,6 +52,7 @@ __all__ = [
     "SLAPolicy",
     "Site",
     "Sponsor",
+    "SponsorSecurityPolicy",
     "SponsorOwned",
     "SponsorQuerySet",
     "default_weekly",
