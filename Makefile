@@ -1,4 +1,4 @@
-.PHONY: run test bench security backup restore
+.PHONY: run test bench security backup restore db-roles
 
 run:  ## the app with demo data on http://127.0.0.1:8000 (SQLite, in-process tasks)
 	scripts/run
@@ -17,3 +17,7 @@ restore:  ## make restore FILE=var/backups/<timestamp>.dump [NAME=db]: into a fr
 
 security:  ## authenticated sqlmap and wapiti scans of the demo on 127.0.0.1 (about 20 minutes)
 	scripts/security
+
+db-roles:  ## production roles: the migrations' owner owns every table, the app role owns nothing
+	scripts/bootstrap app
+	.venv/bin/python -m cdmo_portal.db_roles
