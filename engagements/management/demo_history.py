@@ -106,7 +106,7 @@ PERSONALITIES = {
     ),
     "Rheinwerk Pharma Services": Personality(
         "good",
-        _service(0.95, 0.92, 0.88, 0.92, speed=0.4, lateness=1.4, follow_up=0.35, escalations=0.4),
+        _service(0.96, 0.94, 0.92, 0.94, speed=0.4, lateness=1.4, follow_up=0.35, escalations=0.4),
     ),
     "Carolina Fill-Finish": Personality(
         "average", _service(0.8, 0.78, 0.76, 0.83, speed=0.55, lateness=1.6, follow_up=0.4)
@@ -312,7 +312,8 @@ class Log:
     seed: int
     now: datetime
     rng: random.Random | None = None  # the stream of what is being written
-    tallies: dict = field(default_factory=dict)  # (service, kind) -> [clocks drawn, met]
+    tallies: dict = field(default_factory=dict)  # (service, kind, month) -> [drawn, met]
+    month: int = 0  # of the story being written, counted back from now
     requests: list = field(default_factory=list)
     threads: list = field(default_factory=list)
     communications: list = field(default_factory=list)  # (communication, request, participants)
@@ -359,12 +360,13 @@ class Log:
 
     def meets(self, service, kind):
         """Whether the CDMO meets its next clock of `kind`, drawn at random but nudged so that
-        its share of met clocks stays near its personality's: a demo of a few hundred clocks
-        should not read as luck."""
-        drawn, met = self.tallies.setdefault((id(service), kind), [0, 0])
+        its share of met clocks stays near its personality's, month by month: a demo of a few
+        hundred clocks should not read as luck, in the report's default 30 days either."""
+        key = (id(service), kind, self.month)
+        drawn, met = self.tallies.get(key, (0, 0))
         chance = service.met[kind] + (service.met[kind] * drawn - met) / 2
         meets = self.rng.random() < chance
-        self.tallies[id(service), kind] = [drawn + 1, met + meets]
+        self.tallies[key] = (drawn + 1, met + meets)
         return meets
 
     def delay(self, service, kind, target, meets=None):
@@ -388,6 +390,7 @@ class Log:
             if moment >= last:
                 break
             self.rng = random.Random(f"{self.seed}:{code}:{number}")  # noqa: S311
+            self.month = (now - moment).days // 30
             self.request_story(scene, moment)
             moment += timedelta(hours=rng.randint(96, 264) if active else rng.randint(300, 700))
         self.rng = rng
@@ -577,6 +580,12 @@ class Log:
                 thread.pause(start, now + timedelta(days=1), needs)
                 waiting += 1
 
+    @staticmethod
+    def week(day, seen_from):
+        """An ISO week as planners write it: "34", or "2/2027" once the year turns."""
+        year, week, _ = day.isocalendar()
+        return f"{week}" if year == seen_from.isocalendar().year else f"{week}/{year}"
+
     def placeholders(self, scene, opened_at):
         rng = self.rng
         year = opened_at.year % 100
@@ -586,7 +595,7 @@ class Log:
             "batch": rng.randint(1, 3),
             "run": rng.randint(4, 40),
             "n": rng.randint(2, 9),
-            "week": (opened_at + timedelta(weeks=rng.randint(2, 6))).isocalendar().week,
+            "week": self.week(opened_at + timedelta(weeks=rng.randint(2, 6)), opened_at),
             "months": rng.choice([3, 6, 9, 12, 18, 24]),
             "quote": f"Q-{year}-{rng.randint(100, 999)}",
             "amount": f"EUR {rng.randint(40, 1900) * 1000:,}",
