@@ -306,6 +306,8 @@ def _server_unavailable(exc):
         return True
     if isinstance(exc, smtplib.SMTPResponseException):
         return exc.smtp_code == 421
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _ in exc.recipients.values())
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
