@@ -59,7 +59,7 @@ def _drop_connection():
 
 
 def _publish(task, args):
-    app = task._get_app()
+    app = task.app
     if app.conf.task_always_eager:
         task.apply_async(args)
         return

@@ -143,7 +143,7 @@ def _subject(notice):
 
 
 def _notify(notice, user, now):
-    notification, created = Notification.objects.get_or_create(
+    notification, _ = Notification.objects.get_or_create(
         notice=notice,
         user=user,
         defaults={
