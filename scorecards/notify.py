@@ -34,7 +34,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from engagements.models import Membership, Role
+from engagements.models import Membership, Request, Role
 
 from .models import (
     Breach,
@@ -110,6 +110,11 @@ def handle_one(notice_id, now=None):
     transaction; False when another sweep already has it."""
     now = now or timezone.now()
     with transaction.atomic():
+        # The request's row lock first, in the order a recompute takes its locks (request, then
+        # notices), so the two never deadlock; relevance is then read after any recompute.
+        locked = Request.objects.select_for_update(of=("self",)).filter(notices__id=notice_id)
+        if not list(locked.values_list("pk", flat=True)):
+            return False
         if claimable_notices(now).filter(pk=notice_id).update(claimed_at=now) != 1:
             return False
         notice = Notice.objects.select_related(
