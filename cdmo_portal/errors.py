@@ -2,10 +2,15 @@
 
 403 and a refused CSRF check go to the security log. The 500 page is rendered without the
 request context — the database its context processors read may be what failed — and shows the
-request id, so a user's report can be matched to the log.
+request id, so a user's report can be matched to the log. While the database is unreachable
+(down, restarting, refusing connections) the answer is a short 503 with Retry-After instead:
+nothing is wrong with the request, and trying again shortly will work.
 """
 
-from django.http import HttpResponseServerError
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
@@ -33,8 +38,16 @@ def csrf_failure(request, reason=""):
     )
 
 
+DATABASE_RETRY_AFTER = 30  # seconds
+
+
 def server_error(request):
-    """handler500."""
-    template = loader.get_template("500.html")
-    body = template.render({"request_id": getattr(request, "request_id", "")})
+    """handler500; Django calls it while handling the exception, so sys.exc_info() names it."""
+    request_id = getattr(request, "request_id", "")
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        body = loader.get_template("503.html").render({"request_id": request_id})
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+    body = loader.get_template("500.html").render({"request_id": request_id})
     return HttpResponseServerError(body)

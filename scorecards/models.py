@@ -187,3 +187,54 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class EmailDelivery(models.Model):
+    """The e-mail of one notification, persisted before it is sent (scorecards.notify).
+
+    pending → sending (claimed, attempts + 1) → sent, or back to pending with last_error and a
+    later next_attempt_at, or failed once it cannot be built or the give-up horizon has passed.
+    A claim older than the task time limit is taken over, so a killed worker strands nothing.
+    """
+
+    sponsor = models.ForeignKey("engagements.Sponsor", on_delete=models.CASCADE, related_name="+")
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="email_delivery"
+    )
+    to = models.CharField(max_length=254)
+    state = models.CharField(
+        max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "e-mail deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="sent", sent_at__isnull=False)
+                | (~Q(state="sent") & Q(sent_at__isnull=True)),
+                name="email_delivery_sent_iff_sent_at",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="email_delivery_due",
+                condition=Q(state__in=["pending", "sending"]),
+            )
+        ]
+
+    def __str__(self):
+        return f"E-mail to {self.to} ({self.state})"

@@ -1,11 +1,13 @@
 """The periodic SLA sweep: reconcile stale clocks, record due breaches, send due notices.
 
 Safe to run any number of times, on any number of beat hosts: recomputes are idempotent,
-and each notice is claimed by a conditional update before anything is sent.
+and each notice and each e-mail is claimed by a conditional update before anything is sent.
 """
 
 import logging
+import time
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -13,13 +15,14 @@ from django.utils import timezone
 from engagements.models import Request
 
 from . import clock, notify, recompute
-from .models import Breach, Clock, Notice
+from .models import Breach, Clock
 
 logger = logging.getLogger(__name__)
 
 
 def run(now=None, batch=2000):
     """One sweep; returns what it did, for logs and the benchmark."""
+    started = time.monotonic()
     now = clock.truncate(now or timezone.now())
     stale = list(
         Request.objects.filter(clocks_stale=True)
@@ -30,8 +33,11 @@ def run(now=None, batch=2000):
         recompute.recompute(request_id, now)
     due = record_due_breaches(now, batch)
     sent = send_due_notices(now, batch)
-    summary = {"stale": len(stale), "due": due, "notices": sent}
-    if stale or due or sent:
+    # Stop sending in time to finish within the soft time limit, one SMTP timeout to spare.
+    deadline = started + settings.CELERY_TASK_SOFT_TIME_LIMIT - 2 * settings.EMAIL_TIMEOUT
+    emails = notify.send_due_emails(now, batch, deadline=deadline)
+    summary = {"stale": len(stale), "due": due, "notices": sent, "emails": emails}
+    if stale or due or sent or emails:
         logger.info("sla sweep: %s", summary)
     return summary
 
@@ -89,7 +95,8 @@ def record_due_breaches(now, batch=2000):
 
 def send_due_notices(now, batch=2000):
     ids = list(
-        Notice.objects.filter(sent_at__isnull=True, claimed_at__isnull=True, fire_at__lte=now)
+        notify.claimable_notices(now)
+        .filter(fire_at__lte=now)
         .order_by("fire_at")
         .values_list("id", flat=True)[:batch]
     )

@@ -1,6 +1,6 @@
 """The portal's URLs plus one view that fails, to see the 500 page a user would get."""
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.urls import path
 
 from cdmo_portal.urls import handler403, handler500, urlpatterns  # noqa: F401
@@ -12,4 +12,17 @@ def failing_view(request):
     raise DatabaseError(SECRET_IN_ERROR)
 
 
-urlpatterns = [*urlpatterns, path("boom/", failing_view)]
+def database_down_view(request):
+    raise OperationalError(f"connection refused: {SECRET_IN_ERROR}")
+
+
+def connection_closed_view(request):
+    raise InterfaceError("connection already closed")
+
+
+urlpatterns = [
+    *urlpatterns,
+    path("boom/", failing_view),
+    path("database-down/", database_down_view),
+    path("connection-closed/", connection_closed_view),
+]

@@ -31,6 +31,23 @@ def test_it_shows_a_plain_500_page_with_the_request_id_and_nothing_else(manager,
     assert logged and SECRET_IN_ERROR in str(logged[0].exc_info[1])
 
 
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize("path", ["/database-down/", "/connection-closed/"])
+def test_it_answers_a_short_503_with_retry_after_while_the_database_is_unreachable(manager, path):
+    client = Client(raise_request_exception=False)
+    client.force_login(manager)
+    response = client.get(path)
+    assert_portal_error_page(response, 503, "Back in a moment")
+    assert response["Retry-After"] == "30"
+    assert response["X-Request-ID"] in response.content.decode()
+    assert len(response.content) < 4000
+
+
+def test_persistent_database_connections_are_checked_before_reuse():
+    database = settings.DATABASES["default"]
+    assert database["CONN_MAX_AGE"] == 0 or database["CONN_HEALTH_CHECKS"] is True
+
+
 def test_it_shows_a_plain_404_page(manager_client):
     response = manager_client.get("/no/such/page/")
     assert_portal_error_page(response, 404, "Not found")

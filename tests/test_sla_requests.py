@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -166,6 +167,23 @@ def test_sweeping_twice_gives_one_breach_one_notification_one_email(
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and link in html and "Open the request" in html
     assert "<" not in message.body  # the text part is written, not stripped HTML
+
+
+def test_alert_emails_show_times_in_the_recipients_zone_and_link_to_the_site_url(
+    project, manager, policy, sponsor, settings
+):
+    settings.SITE_URL = "https://portal.example.com"
+    ask(project, manager, START)
+    later = START + timedelta(minutes=150)
+    with time_machine.travel(later, tick=False):
+        sweep.run(later)
+    (message,) = [m for m in mail.outbox if "Breached" in m.subject]
+    html = message.alternatives[0][0]
+    due = Breach.objects.get().breached_at.astimezone(ZoneInfo(manager.time_zone))
+    shown = due.strftime("%H:%M")
+    assert f"{shown} CET" in message.body and f"{shown} CET" in html  # Europe/Berlin in March
+    assert " UTC" not in message.body
+    assert "https://portal.example.com/s/" in message.body and ":8000" not in message.body
 
 
 def test_the_warning_goes_to_the_owner_once_before_due(project, manager, policy):

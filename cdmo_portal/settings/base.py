@@ -92,7 +92,11 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections are checked before each request reuses them, so a restarted
+    # database costs a reconnect, not an error page.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
@@ -202,14 +206,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# An SMTP server that accepts the connection and then hangs is given up on after this long, well
+# inside the task's soft time limit: the sweep records the failure instead of being killed.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Publishing must not hang a web request when Redis is down: fail fast, the sweep reconciles.
+# Workers' connections; a web request publishes with the tighter bounds of cdmo_portal.queue.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
     "max_retries": 1,
 }
+# A web request's own publishes (cdmo_portal.queue) wait at most this long, once, without retry.
+ENQUEUE_BROKER_TIMEOUT = float(os.environ.get("ENQUEUE_BROKER_TIMEOUT", "0.25"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "default")
