@@ -32,9 +32,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from engagements import services
-from engagements.models import Communication, Request, Role
+from engagements.models import Communication, PolicyVersion, Request, Role
 from scorecards import notify, sweep
-from scorecards.models import DeliveryState, EmailDelivery, Notification, PolicyVersion
+from scorecards.models import DeliveryState, EmailDelivery, Notification
 from scorecards.tasks import sweep_sla
 
 from .factories import MembershipFactory, UserFactory
