@@ -7,9 +7,9 @@ finds no violation of WCAG 2.2 A/AA or of its best practices — serious and cri
 first in the message, each with its rule, impact, help and the elements it found.
 
 `layout_problems` adds what axe does not measure: at any width, a phone's 390 px included,
-the page itself must not scroll sideways (a wide table scrolls inside its own wrapper), and every control is at least
-24 × 24 CSS px (WCAG 2.2 AA, 2.5.8). Links inside running text are left to axe's
-`target-size` rule, which applies the criterion's spacing and inline exceptions.
+the page itself must not scroll sideways (a wide table scrolls inside its own wrapper), and
+every control is at least 24 × 24 CSS px (WCAG 2.2 AA, 2.5.8). Links inside running text are
+left to axe's `target-size` rule, which applies the criterion's spacing and inline exceptions.
 """
 
 from functools import cache
@@ -30,12 +30,16 @@ MIN_TARGET = 24
 
 LAYOUT_SCRIPT = """(minTarget) => {
   const viewport = document.documentElement.clientWidth;
-  const found = { scrollWidth: document.scrollingElement.scrollWidth, viewport, wide: [], small: [] };
+  const scrollWidth = document.scrollingElement.scrollWidth;
+  const found = { scrollWidth, viewport, wide: [], small: [] };
   const describe = (el) => {
     let name = el.tagName.toLowerCase();
     if (el.id) name += "#" + el.id;
-    else if (el.className && typeof el.className === "string") name += "." + el.className.trim().split(/\\s+/).join(".");
-    const text = (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 40);
+    else if (typeof el.className === "string" && el.className.trim()) {
+      name += "." + el.className.trim().split(/\\s+/).join(".");
+    }
+    const label = el.innerText || el.value || el.getAttribute("aria-label") || "";
+    const text = label.trim().slice(0, 40);
     return text ? `${name} "${text}"` : name;
   };
   const scrollsItself = (el) => {
@@ -54,7 +58,8 @@ LAYOUT_SCRIPT = """(minTarget) => {
       }
     }
   }
-  const controls = 'a[href], button, input:not([type="hidden"]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  const controls = 'a[href], button, input:not([type="hidden"]), select, textarea, summary, '
+    + '[tabindex]:not([tabindex="-1"])';
   for (const el of document.querySelectorAll(controls)) {
     const box = el.getBoundingClientRect();
     const style = getComputedStyle(el);
