@@ -14,6 +14,7 @@ in NOT_PAGES — so a new URL cannot go unchecked.
 
 import io
 import re
+import shutil
 import time
 
 import pytest
@@ -189,6 +190,7 @@ class Inspector:
 
 def test_it_checks_every_page_at_desktop_and_phone_width(browser, live_server, demo):
     started = time.monotonic()
+    shutil.rmtree(SHOTS, ignore_errors=True)  # no screenshot of a page that is gone
     inspectors = []
     for role, widths in VISITS:
         inspector = Inspector(browser, live_server, widths, role.value)
