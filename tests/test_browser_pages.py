@@ -16,22 +16,24 @@ import io
 import re
 import shutil
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.models import User
+from engagements import services
 from engagements.models import Communication, Project, Role, Sponsor
-from scorecards import sweep
+from scorecards import recompute, sweep
 from scorecards.models import BusinessCalendar, SLAPolicy
 
 from . import test_browser
 from .axe import page_problems
 from .test_access_matrix import MATRIX, ROLES, endpoints, url_for
 from .test_browser import SCREENSHOTS
-from .test_browser_sla import open_ask
 
 browser_type_launch_args = test_browser.browser_type_launch_args
 
@@ -93,8 +95,20 @@ def demo(transactional_db):
     sponsor = Sponsor.objects.get(slug="helix-bio")
     alice = User.objects.get(username="alice")
     project = Project.objects.filter(sponsor=sponsor, owner=alice).order_by("code").first()
-    request = open_ask(project, alice, 30, "Certificate of analysis for lot 12, please")
-    sweep.run()  # breached long ago: alerts for its owner and the escalation roles
+    asked = services.communication_log(
+        project=project,
+        by=alice,
+        channel="email",
+        direction="outbound",
+        occurred_at=timezone.now().replace(second=0, microsecond=0) - timedelta(days=4),
+        subject="Certificate of analysis for lot 12, please",
+        needs_response=True,
+        open_request=True,
+        request_priority="urgent",
+    )
+    request = asked.requests.get()
+    recompute.recompute(request.pk)
+    sweep.run()  # unanswered for days: a warning, a breach and escalations, alerted
     calendar = BusinessCalendar.objects.create(
         sponsor=sponsor, name="Helix office hours", time_zone="Europe/Berlin", country="DE"
     )
