@@ -402,6 +402,16 @@ def test_it_logs_a_communication_by_keyboard_alone(page, manager, project, open_
     assert tabs_to_log_link <= 4
     assert presses <= 12
 
+    # Turned off in the preferences (WCAG 2.1.4), L is a letter again; the Log link still works.
+    manager.single_key_shortcuts = False
+    manager.save()
+    page.reload()
+    page.keyboard.press("l")
+    expect(channel).not_to_be_focused()
+    expect(log_link).not_to_have_attribute("aria-keyshortcuts", "L")
+    log_link.click()
+    expect(channel).to_be_focused()
+
 
 def test_it_collapses_the_menu_on_a_phone_and_keeps_every_page_reachable(
     page, browser, live_server, manager, project

@@ -50,7 +50,8 @@ document.addEventListener("keydown", function (event) {
 });
 
 // Logging from the keyboard: the "Log" link at the top of a project page and the shortcut L
-// (when not typing in a field) put the cursor in the log form's first field; Ctrl+Enter (or
+// (when not typing in a field, and unless the user turned single-key shortcuts off: then the
+// link has no aria-keyshortcuts) put the cursor in the log form's first field; Ctrl+Enter (or
 // Cmd+Enter) in the form logs it. After HTMX answers, the cursor goes back to the form: to the
 // first field with an error, or to the first field for the next entry.
 (function () {
@@ -58,9 +59,11 @@ document.addEventListener("keydown", function (event) {
     return form && form.querySelector(selector || "select, input:not([type=hidden]), textarea");
   }
   function focusLogForm() {
-    var field = firstField(document.getElementById("log-form"));
+    var form = document.getElementById("log-form");
+    var field = firstField(form);
     if (!field) return false;
-    field.focus();
+    form.scrollIntoView({ block: "start" }); // the form's heading too, not only its first field
+    field.focus({ preventScroll: true });
     return true;
   }
   function typing(target) {
@@ -81,9 +84,9 @@ document.addEventListener("keydown", function (event) {
       return;
     }
     if (event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
-    if ((event.key === "l" || event.key === "L") && !typing(event.target) && focusLogForm()) {
-      event.preventDefault();
-    }
+    if (event.key !== "l" && event.key !== "L") return;
+    if (typing(event.target) || !document.querySelector("a[data-focus-log][aria-keyshortcuts]")) return;
+    if (focusLogForm()) event.preventDefault();
   });
   var refocus = false;
   document.addEventListener("htmx:beforeSwap", function (event) {
