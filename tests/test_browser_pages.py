@@ -70,7 +70,7 @@ SHOTS = SCREENSHOTS / "pages"
 
 
 def pages_of(role):
-    """The access matrix's rows a role may GET, as (row, URL name)."""
+    """The rows of the access matrix (URL names, request_action once per action) a role may GET."""
     index = ROLES.index(role)
     return [
         row
