@@ -11,7 +11,7 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "email", "time_zone"]
+        fields = ["first_name", "last_name", "email", "time_zone", "single_key_shortcuts"]
 
 
 class CodeForm(forms.Form):

@@ -17,6 +17,13 @@ class User(AbstractUser):
         validators=[validate_time_zone],
         help_text="Dates and times are shown, and entered, in this zone.",
     )
+    # WCAG 2.2, 2.1.4: a shortcut of one character key must be possible to turn off.
+    single_key_shortcuts = models.BooleanField(
+        "single-key shortcuts",
+        default=True,
+        help_text="L puts the cursor in a project's log form. Turn it off if you use speech "
+        "input or press keys by accident.",
+    )
 
     def __str__(self):
         return self.get_full_name() or self.username

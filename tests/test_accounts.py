@@ -70,6 +70,17 @@ def test_it_saves_preferences_and_refuses_an_unknown_time_zone(manager_client, m
     assert manager.time_zone == "Asia/Kolkata"
 
 
+def test_it_lets_a_user_turn_off_the_single_key_shortcut(manager_client, manager, project):
+    """WCAG 2.2, 2.1.4: a one-key shortcut can be turned off; the Log link then names none."""
+    page = reverse("project_detail", args=[project.sponsor.slug, project.pk])
+    assert 'aria-keyshortcuts="L"' in manager_client.get(page).content.decode()
+    manager_client.post(reverse("preferences"), {"time_zone": "Europe/Berlin"})  # unticked
+    manager.refresh_from_db()
+    assert manager.single_key_shortcuts is False
+    body = manager_client.get(page).content.decode()
+    assert "data-focus-log" in body and 'aria-keyshortcuts="L"' not in body
+
+
 def test_it_shows_times_in_the_users_zone(manager_client, communication, manager):
     manager.time_zone = "Asia/Kolkata"
     manager.save()

@@ -1,7 +1,8 @@
 """Browser journeys through Debian's chromium against the live server.
 
 Each journey also fails on any console error, uncaught page error, failed request or 4xx/5xx
-answer the browser saw. Screenshots of the main pages land in test-artifacts/screenshots/.
+answer the browser saw. Screenshots of the main pages land in test-artifacts/screenshots/; each
+state a journey photographs is also checked by axe-core and for layout (tests/axe.py).
 """
 
 import os
@@ -16,6 +17,7 @@ from playwright.sync_api import expect
 
 from engagements.models import Communication
 
+from .axe import assert_accessible
 from .factories import CommunicationFactory, minutes_ago
 
 # Playwright's sync API keeps an event loop on the main thread, where the ORM also runs.
@@ -92,8 +94,10 @@ def sign_in(page, username):
 
 
 def screenshot(page, name):
+    """A screenshot of the page as it is now, which must also pass axe and the layout checks."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    assert_accessible(page)
 
 
 def local_input(moment):
@@ -330,3 +334,122 @@ def test_it_gives_every_element_of_the_project_page_a_unique_id(page, manager, p
         }"""
     )
     assert duplicates == []
+
+
+def tab_until(page, target, limit=40):
+    """Press Tab until `target` has the focus; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return presses
+    raise AssertionError(f"{limit} Tab presses did not reach {target}")
+
+
+def test_it_logs_a_communication_by_keyboard_alone(page, manager, project, open_request):
+    sign_in(page, "manager")
+    page.goto(project_url(project))
+    form = page.locator("#log-form")
+    channel = form.locator("select[name=channel]")
+
+    # From the top of the page: the skip link first, then a few stops to the Log link.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+    log_link = page.get_by_role("link", name="Log an interaction")
+    expect(log_link).to_have_attribute("aria-keyshortcuts", "L")
+    tabs_to_log_link = 1 + tab_until(page, log_link)
+    page.keyboard.press("Enter")
+    expect(channel).to_be_focused()
+
+    # Or the shortcut L, from anywhere but a field: no Tab at all.
+    page.reload()
+    page.keyboard.press("l")
+    expect(channel).to_be_focused()
+    presses = 0
+    page.keyboard.press("c")  # typing selects: Call
+    presses += tab_until(page, form.get_by_label("Sponsor → CDMO", exact=True))
+    page.keyboard.press("ArrowDown")  # the other direction: CDMO → sponsor
+    subject = form.locator("input[name=subject]")
+    presses += tab_until(page, subject)  # past When, which stays "now"
+    page.keyboard.type("Stability pull for lot 7")  # its "l" is typed, not a shortcut
+    presses += tab_until(page, form.locator("textarea[name=summary]"))
+    page.keyboard.type("They will send the 6-month pull by Friday.")
+    presses += tab_until(page, form.get_by_label(project.spoc.name))
+    page.keyboard.press("Space")
+    page.keyboard.press("Control+Enter")
+
+    expect(form).to_contain_text("Logged “Stability pull for lot 7”.")
+    expect(channel).to_be_focused()  # ready for the next entry
+    expect(page.locator("#timeline li.entry").first).to_contain_text("Stability pull for lot 7")
+    logged = Communication.objects.get(subject="Stability pull for lot 7")
+    assert logged.channel == Communication.Channel.CALL
+    assert logged.direction == Communication.Direction.INBOUND
+    assert logged.summary == "They will send the 6-month pull by Friday."
+    assert list(logged.participants.all()) == [project.spoc]
+
+    # The next one with the defaults: Tab to Subject, type, Enter.
+    next_presses = tab_until(page, subject)
+    page.keyboard.type("Follow-up on lot 7")
+    page.keyboard.press("Enter")
+    expect(form).to_contain_text("Logged “Follow-up on lot 7”.")
+    expect(channel).to_be_focused()
+    assert Communication.objects.get(subject="Follow-up on lot 7").channel == "email"
+    print(
+        f"keyboard log: 0 Tab presses to Channel with L, {tabs_to_log_link} from the page top "
+        f"to the Log link; a full entry {presses} Tab presses, a quick one {next_presses}"
+    )
+    assert tabs_to_log_link <= 4
+    assert presses <= 12
+
+    # Turned off in the preferences (WCAG 2.1.4), L is a letter again; the Log link still works.
+    manager.single_key_shortcuts = False
+    manager.save()
+    page.reload()
+    page.keyboard.press("l")
+    expect(channel).not_to_be_focused()
+    expect(log_link).not_to_have_attribute("aria-keyshortcuts", "L")
+    log_link.click()
+    expect(channel).to_be_focused()
+
+
+def test_it_collapses_the_menu_on_a_phone_and_keeps_every_page_reachable(
+    page, browser, live_server, manager, project
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, "manager")
+    menu = page.get_by_role("button", name="Menu")
+    alerts = page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(alerts).to_be_hidden()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+
+    menu.focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(alerts).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_focused()
+    menu.click()
+    alerts.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
+    screenshot(page, "phone-alerts")
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(menu).to_be_hidden()
+    expect(alerts).to_be_visible()
+
+    # Without JavaScript there is no button to press: the menu stays open.
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    try:
+        plain = context.new_page()
+        sign_in(plain, "manager")
+        expect(plain.get_by_role("button", name="Menu")).to_be_hidden()
+        expect(
+            plain.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts")
+        ).to_be_visible()
+    finally:
+        context.close()
