@@ -21,6 +21,7 @@ from .models import (
     SLAPolicy,
 )
 from .names import unique_name
+from .search import KINDS, MAX_PAGE
 
 DATETIME_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -235,6 +236,26 @@ class TimelineFilterForm(forms.Form):
 
     def clean_until(self):
         return self._plausible_date("until")
+
+
+class SearchForm(forms.Form):
+    """The search box, read from the query string: the text, one kind of result, its page."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    kind = forms.ChoiceField(
+        required=False, choices=[("", "Everything"), *KINDS.items()], label="Show"
+    )
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE,
+        error_messages={"max_value": "Only the first pages are listed: narrow the search."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        # The search box in the top bar has a field "q" too.
+        kwargs.setdefault("auto_id", "search_%s")
+        super().__init__(*args, **kwargs)
 
 
 class CDMOForm(forms.ModelForm):

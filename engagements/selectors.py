@@ -27,18 +27,24 @@ def decode_cursor(value):
         return None
 
 
-def communication_timeline(*, sponsor, project, filters=None, before=None):
-    """One page of a project's communications, newest first, and the cursor of the next page.
+def communication_timeline(*, sponsor, project=None, cdmo=None, filters=None, before=None):
+    """One page of a project's communications — or a CDMO's, across all its projects — newest
+    first, and the cursor of the next page.
 
-    Keyset pagination on (occurred_at, id): constant cost however deep the user scrolls.
+    Keyset pagination on (occurred_at, id): constant cost however deep the user scrolls. Each
+    scope reads one index in order: comm_timeline (sponsor, project, ...) or comm_cdmo_timeline
+    (sponsor, cdmo, ...), the CDMO that each communication carries from its project.
     """
+    if (project is None) == (cdmo is None):
+        raise TypeError("communication_timeline() takes a project or a CDMO, not both.")
     filters = filters or {}
-    queryset = (
-        Communication.objects.filter(sponsor=sponsor, project=project)
-        .select_related("logged_by")
-        .prefetch_related("participants", "requests")
-        .order_by("-occurred_at", "-id")
-    )
+    if project is not None:
+        queryset = Communication.objects.filter(sponsor=sponsor, project=project)
+        queryset = queryset.select_related("logged_by")
+    else:
+        queryset = Communication.objects.filter(sponsor=sponsor, cdmo=cdmo)
+        queryset = queryset.select_related("logged_by", "project")
+    queryset = queryset.prefetch_related("participants", "requests").order_by("-occurred_at", "-id")
     if filters.get("channel"):
         queryset = queryset.filter(channel=filters["channel"])
     if filters.get("direction"):

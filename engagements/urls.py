@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import policy_views, request_views, sponsor_views, views
+from . import policy_views, request_views, search_views, sponsor_views, views
 
 urlpatterns = [
     path("", views.my_work, name="my_work"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("requests/<int:pk>/", request_views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<slug:action>/", request_views.request_action, name="request_action"),
     path("history/<slug:model>/<int:pk>/", views.history, name="history"),
+    path("search/", search_views.search, name="search"),
     path("security/", sponsor_views.sponsor_security, name="sponsor_security"),
     path("members/", sponsor_views.member_list, name="member_list"),
     path("members/<int:pk>/role/", sponsor_views.member_role, name="member_role"),

@@ -89,14 +89,22 @@ def cdmo_list(request):
 
 
 @sponsor_view()
+@vary_on_headers("HX-Request")
 def cdmo_detail(request, pk):
+    """The CDMO page: sites, contacts, projects, and one timeline across all its projects.
+
+    GET with HX-Request answers the timeline partial (filters, "load older"), as on a project.
+    """
     cdmo = get_scoped_or_404(request, CDMO, pk=pk)
     context = {
         "cdmo": cdmo,
-        "sites": list(scoped(request, Site).filter(cdmo=cdmo)),
-        "contacts": list(scoped(request, Contact).filter(cdmo=cdmo)),
-        "projects": list(selectors.project_list(sponsor=request.sponsor, cdmo=cdmo)),
+        **_timeline(request, _url(request, "cdmo_detail", cdmo.pk), cdmo=cdmo),
     }
+    if is_partial(request):
+        return _timeline_partial(request, context)
+    context["sites"] = list(scoped(request, Site).filter(cdmo=cdmo))
+    context["contacts"] = list(scoped(request, Contact).filter(cdmo=cdmo))
+    context["projects"] = list(selectors.project_list(sponsor=request.sponsor, cdmo=cdmo))
     return render(request, "engagements/cdmo_detail.html", context)
 
 
@@ -222,22 +230,12 @@ def project_detail(request, pk):
             "engagements/project_detail.html#open-requests",
             {"project": project, "open_requests": _open_requests(request, project)},
         )
-    filters = TimelineFilterForm(request.GET or None)
-    cleaned = filters.cleaned_data if filters.is_valid() else {}
-    before = request.GET.get("before")
-    entries, next_cursor = selectors.communication_timeline(
-        sponsor=request.sponsor, project=project, filters=cleaned, before=before
-    )
     context = {
         "project": project,
-        "entries": entries,
-        "next_cursor": next_cursor,
-        "filters": filters,
-        "filter_query": _query_without(request, "before"),
+        **_timeline(request, _url(request, "project_detail", project.pk), project=project),
     }
     if is_partial(request):
-        partial = "timeline-rows" if before else "timeline"
-        return render(request, f"engagements/project_detail.html#{partial}", context)
+        return _timeline_partial(request, context)
     context["form"] = new_log_form(request, project)
     context["open_requests"] = _open_requests(request, project)
     return render(request, "engagements/project_detail.html", context)
@@ -245,6 +243,32 @@ def project_detail(request, pk):
 
 def _open_requests(request, project):
     return list(selectors.open_request_list(sponsor=request.sponsor, project=project))
+
+
+def _timeline(request, url, **scope):
+    """The timeline of a project or a CDMO (`scope`): filters from the query string, one page.
+
+    `url` is the page's own: its filters and "Load older" ask it for the timeline partials.
+    """
+    filters = TimelineFilterForm(request.GET or None)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    entries, next_cursor = selectors.communication_timeline(
+        sponsor=request.sponsor, filters=cleaned, before=request.GET.get("before"), **scope
+    )
+    return {
+        "entries": entries,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "filter_query": _query_without(request, "before"),
+        "timeline_url": url,
+        "across_projects": "cdmo" in scope,
+    }
+
+
+def _timeline_partial(request, context):
+    """The timeline for HTMX: its next page for "Load older", otherwise the whole list."""
+    partial = "timeline-rows" if request.GET.get("before") else "timeline"
+    return render(request, f"engagements/_timeline.html#{partial}", context)
 
 
 def new_log_form(request, project, data=None, ask=None):
@@ -327,6 +351,7 @@ def log_communication(request, project, ask=None):
             "filters": TimelineFilterForm(),
             "filter_query": "",
             "open_requests": _open_requests(request, project),
+            "timeline_url": _url(request, "project_detail", project.pk),
         },
     )
 

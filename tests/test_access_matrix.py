@@ -89,6 +89,8 @@ MATRIX = {
     ("request_action:resume", "POST"):      (302,   302,     403,     403),
     ("history", "GET"):                     (200,   200,     200,     200),
     ("history", "POST"):                    (200,   200,     200,     200),
+    ("search", "GET"):                      (200,   200,     200,     200),
+    ("search", "POST"):                     (200,   200,     200,     200),
     ("notifications", "GET"):               (200,   200,     200,     200),
     ("notifications", "POST"):              (200,   200,     200,     200),
     ("notifications_read", "GET"):          (405,   405,     405,     405),

@@ -32,6 +32,7 @@ SPONSOR_URLS = {
     "request_detail": {"pk": "request"},
     "request_action": {"pk": "request", "action": "resolve"},
     "history": {"model": "communication", "pk": "communication"},
+    "search": {},
     "notifications": {},
     "sla_settings": {},
     "calendar_new": {},

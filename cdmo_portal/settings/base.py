@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The search's trigram lookups and index expressions (engagements/search.py, migration
+    # 0008); on SQLite it only registers lookups that the search never uses there.
+    "django.contrib.postgres",
     "django.forms",
     "django_htmx",
     "template_partials",

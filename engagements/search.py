@@ -1,0 +1,133 @@
+"""The search box: the sponsor's CDMOs, projects, requests and communications that match a text.
+
+On PostgreSQL, the words of communications (subject and summary) and requests (title) are
+found by full-text search — English stemming and web-search syntax ("a phrase", -word, or) —
+and names (CDMO names, project names and codes) by substring or trigram word similarity, so
+that "Lonsa" still finds Lonza. Each query reads a GIN index that starts with the sponsor;
+the expressions below are the indexes' own (migration 0008). Elsewhere (SQLite, the demo) a
+case-insensitive substring match stands in for both.
+
+Every query is filtered on the sponsor first. Communications and requests come newest first,
+names best match first. The overview shows a few rows of each kind and a count of the rest
+capped at COUNT_CAP; one kind is listed in pages of PAGE_SIZE up to MAX_PAGE. Either way the
+number and cost of the queries do not grow with the data.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramWordSimilarity
+from django.db import connections
+from django.db.models import Q
+from django.db.models.functions import Greatest, Left, Upper
+
+from .models import CDMO, Communication, Project, Request
+
+KINDS = {
+    "cdmos": "CDMOs",
+    "projects": "Projects",
+    "requests": "Requests",
+    "communications": "Communications",
+}
+PREVIEW = 5
+PAGE_SIZE = 25
+MAX_PAGE = 40
+COUNT_CAP = 100
+SEARCH_CONFIG = "english"
+SNIPPET_LENGTH = 240
+
+
+@dataclass
+class Group:
+    """The results of one kind: the rows shown, and how many more there are (or a next page)."""
+
+    kind: str
+    rows: list
+    more: int = 0  # beyond the rows shown, counted up to COUNT_CAP
+    more_capped: bool = False  # there are more than that
+    page: int = 1
+    has_next: bool = False
+
+    @property
+    def label(self):
+        return KINDS[self.kind]
+
+
+def search(*, sponsor, text, kind=None, page=1):
+    """The groups of results for `text`: each kind with a preview, or one kind, paged."""
+    if kind is not None:
+        offset = (page - 1) * PAGE_SIZE
+        rows = list(_matches(kind, sponsor, text)[offset : offset + PAGE_SIZE + 1])
+        return [
+            Group(kind, rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE),
+        ]
+    groups = []
+    for name in KINDS:
+        matches = _matches(name, sponsor, text)
+        rows = list(matches[: PREVIEW + 1])
+        group = Group(name, rows[:PREVIEW])
+        if len(rows) > PREVIEW:
+            # The rest, counted no further than the cap: a common word costs no more.
+            total = matches.order_by()[: COUNT_CAP + 1].count()
+            group.more = min(total, COUNT_CAP) - PREVIEW
+            group.more_capped = total > COUNT_CAP
+        groups.append(group)
+    return groups
+
+
+def _matches(kind, sponsor, text):
+    if kind == "cdmos":
+        return _names(CDMO.objects.filter(sponsor=sponsor), text, ["name"])
+    if kind == "projects":
+        projects = Project.objects.filter(sponsor=sponsor).select_related("cdmo")
+        return _names(projects, text, ["name", "code"])
+    if kind == "requests":
+        requests = Request.objects.filter(sponsor=sponsor).select_related("project")
+        return _words(requests, text, ["title"]).order_by("-opened_at", "-id")
+    if kind == "communications":
+        communications = (
+            Communication.objects.filter(sponsor=sponsor)
+            .select_related("project", "cdmo")
+            # The start of a summary is enough to show; a summary may be 20,000 characters.
+            .defer("summary")
+            .annotate(summary_start=Left("summary", SNIPPET_LENGTH))
+        )
+        return _words(communications, text, ["subject", "summary"]).order_by("-occurred_at", "-id")
+    raise ValueError(f"No such kind of result: {kind!r}")
+
+
+def _on_postgresql(queryset):
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def _substring(fields, text):
+    match = Q()
+    for field in fields:
+        match |= Q(**{f"{field}__icontains": text})
+    return match
+
+
+def _names(queryset, text, fields):
+    """Rows whose names contain the text or have a word like it, best match first."""
+    if not _on_postgresql(queryset):
+        return queryset.filter(_substring(fields, text)).order_by(*fields)
+    # UPPER(name), as the trigram indexes hold it: icontains compiles to UPPER(name) LIKE ….
+    upper = {f"{field}_upper": Upper(field) for field in fields}
+    similar = Q()
+    for field in fields:
+        similar |= Q(**{f"{field}_upper__trigram_word_similar": text})
+    similarity = [TrigramWordSimilarity(text, Upper(field)) for field in fields]
+    return (
+        queryset.alias(**upper)
+        .filter(_substring(fields, text) | similar)
+        .alias(similarity=Greatest(*similarity) if len(similarity) > 1 else similarity[0])
+        .order_by("-similarity", *fields)
+    )
+
+
+def _words(queryset, text, fields):
+    """Rows whose text holds the words asked for (full-text search on PostgreSQL)."""
+    if not _on_postgresql(queryset):
+        return queryset.filter(_substring(fields, text))
+    document = SearchVector(*fields, config=SEARCH_CONFIG)
+    query = SearchQuery(text, config=SEARCH_CONFIG, search_type="websearch")
+    return queryset.alias(document=document).filter(document=query)
