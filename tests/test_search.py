@@ -261,7 +261,11 @@ def test_it_finds_the_percent_sign_literally(manager_client, sponsor, project):
 
 def test_the_top_bar_has_the_search_box(manager_client, sponsor):
     body = manager_client.get(reverse("my_work", args=[sponsor.slug])).content.decode()
-    assert f'<form class="nav-search" role="search" method="get" action="{url(sponsor)}">' in body
+    form = (
+        '<form class="nav-search" role="search" aria-label="Quick search" method="get" '
+        f'action="{url(sponsor)}">'
+    )
+    assert form in body
 
 
 @pytest.mark.parametrize(
