@@ -44,7 +44,11 @@ def communication_timeline(*, sponsor, project=None, cdmo=None, filters=None, be
     else:
         queryset = Communication.objects.filter(sponsor=sponsor, cdmo=cdmo)
         queryset = queryset.select_related("logged_by", "project")
-    queryset = queryset.prefetch_related("participants", "requests").order_by("-occurred_at", "-id")
+    queryset = (
+        queryset.defer("search_document")  # the search's; no use on a page
+        .prefetch_related("participants", "requests")
+        .order_by("-occurred_at", "-id")
+    )
     if filters.get("channel"):
         queryset = queryset.filter(channel=filters["channel"])
     if filters.get("direction"):

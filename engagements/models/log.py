@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.timezones import validate_time_zone
 from audit.trail import AuditedQuerySet, AuditedRecords
 
+from .fields import SearchDocument, SearchDocumentField
+
 
 class Sponsor(models.Model):
     """The tenant: a biotech and everything it records about its CDMOs."""
@@ -400,6 +402,8 @@ class Request(SponsorOwned):
             models.Index(
                 fields=["id"], name="request_clocks_stale", condition=Q(clocks_stale=True)
             ),
+            # The search lists matches newest first (engagements/search.py).
+            models.Index(fields=["sponsor", "-opened_at", "-id"], name="request_recent"),
         ]
 
     def __str__(self):
@@ -458,11 +462,18 @@ class Communication(SponsorOwned):
     )
     logged_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the search box matches (engagements/search.py), computed by the database.
+    search_document = models.GeneratedField(
+        expression=SearchDocument("subject", "summary"),
+        output_field=SearchDocumentField(),
+        db_persist=True,
+    )
 
     sponsor_parent = "project"
     computed_fields = ("cdmo",)
     history = AuditedRecords(
-        m2m_fields=[participants, requests], excluded_fields=list(computed_fields)
+        m2m_fields=[participants, requests],
+        excluded_fields=[*computed_fields, "search_document"],
     )
 
     class Meta:
