@@ -103,6 +103,15 @@ def _matches(kind, sponsor, text):
     raise ValueError(f"No such kind of result: {kind!r}")
 
 
+def communications_with_words(queryset, text):
+    """The communications of `queryset` whose subject or summary hold the words of `text`.
+
+    The timelines' text filter: at a million rows a substring scan of a CDMO's summaries
+    takes half a second, the search document's index a millisecond.
+    """
+    return _words(queryset, text, ["subject", "summary"], _document("communications"))
+
+
 def _document(kind):
     """The tsvector that the full-text search of a kind matches, as its GIN index holds it."""
     if kind == "communications":

@@ -258,7 +258,12 @@ def timeline_figures(sponsor):
     rows = []
     for label, (cdmo_id, size) in [("largest", sizes[0]), ("smallest", sizes[-1])]:
         cdmo = CDMO.objects.get(sponsor=sponsor, pk=cdmo_id)
-        for filters in ({}, {"direction": "inbound", "channel": "call"}, {"q": "batch"}):
+        for filters in (
+            {},
+            {"direction": "inbound", "channel": "call"},
+            {"q": "batch"},
+            {"q": "zebrafish"},
+        ):
             name = f"CDMO timeline, {label} CDMO ({size:,}), {filters or 'no filter'}"
             before = None
             for page in ("page 1", "page 2"):

@@ -79,6 +79,9 @@ def test_it_filters_by_channel_direction_and_text_across_projects(
     assert entries("?channel=call") == [call]
     assert entries("?direction=inbound") == [inbound]
     assert set(entries("?q=yield")) == {call, inbound}
+    # Words as the search box finds them: other forms of the word, a phrase.
+    assert set(entries("?q=yields")) == {call, inbound}
+    assert entries("?" + urlencode({"q": '"lot 7"'})) == [inbound]
 
 
 def test_it_pages_with_a_cursor_across_projects_and_loads_older_as_a_partial(
