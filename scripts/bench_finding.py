@@ -39,7 +39,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.signals import request_started  # noqa: E402
 from django.db import connection, reset_queries, transaction  # noqa: E402
-from django.db.models import Count  # noqa: E402
+from django.db.models import Count, Window  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
@@ -238,12 +238,17 @@ def search_figures(sponsor):
         total = 0.0
         for kind in search.KINDS:
             matches = search._matches(kind, sponsor, text)
+            if kind in search.NAMED_KINDS:  # rows and count in one query, as search() asks
+                ms, lines = explain(matches.annotate(total=Window(Count("pk")))[: search.PREVIEW])
+                total += ms
+                rows.append((f"search “{text}” ({label}): {kind}, counted", ms, plan_head(lines)))
+                continue
             ms, lines = explain(matches[: search.PREVIEW + 1])
             count_ms, _ = explain(matches.order_by()[: search.COUNT_CAP + 1].values("pk"))
             total += ms + count_ms
             rows.append((f"search “{text}” ({label}): {kind}", ms, plan_head(lines)))
             rows.append(("    its capped count", count_ms, ""))
-        rows.append((f"search “{text}”: all 8 queries", total, ""))
+        rows.append((f"search “{text}”: all 6 queries", total, ""))
     return rows
 
 
