@@ -6,6 +6,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from .models import CDMO, Communication, Project, Request
+from .search import communications_with_words
 
 TIMELINE_PAGE_SIZE = 25
 
@@ -44,7 +45,11 @@ def communication_timeline(*, sponsor, project=None, cdmo=None, filters=None, be
     else:
         queryset = Communication.objects.filter(sponsor=sponsor, cdmo=cdmo)
         queryset = queryset.select_related("logged_by", "project")
-    queryset = queryset.prefetch_related("participants", "requests").order_by("-occurred_at", "-id")
+    queryset = (
+        queryset.defer("search_document")  # the search's; no use on a page
+        .prefetch_related("participants", "requests")
+        .order_by("-occurred_at", "-id")
+    )
     if filters.get("channel"):
         queryset = queryset.filter(channel=filters["channel"])
     if filters.get("direction"):
@@ -59,8 +64,8 @@ def communication_timeline(*, sponsor, project=None, cdmo=None, filters=None, be
             occurred_at__lte=datetime.combine(filters["until"], time.max, tzinfo=zone)
         )
     if filters.get("q"):
-        text = filters["q"]
-        queryset = queryset.filter(Q(subject__icontains=text) | Q(summary__icontains=text))
+        # Words, as the search box finds them (full-text on PostgreSQL, substring elsewhere).
+        queryset = communications_with_words(queryset, filters["q"])
     cursor = decode_cursor(before) if before else None
     if cursor:
         occurred_at, pk = cursor

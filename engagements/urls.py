@@ -7,6 +7,7 @@ urlpatterns = [
     path("cdmos/", views.cdmo_list, name="cdmo_list"),
     path("cdmos/new/", views.cdmo_edit, name="cdmo_new"),
     path("cdmos/<int:pk>/", views.cdmo_detail, name="cdmo_detail"),
+    path("cdmos/<int:pk>/timeline/", views.cdmo_timeline, name="cdmo_timeline"),
     path("cdmos/<int:pk>/edit/", views.cdmo_edit, name="cdmo_edit"),
     path("cdmos/<int:cdmo_pk>/sites/new/", views.site_edit, name="site_new"),
     path("sites/<int:pk>/edit/", views.site_edit, name="site_edit"),

@@ -89,23 +89,32 @@ def cdmo_list(request):
 
 
 @sponsor_view()
-@vary_on_headers("HX-Request")
 def cdmo_detail(request, pk):
-    """The CDMO page: sites, contacts, projects, and one timeline across all its projects.
+    cdmo = get_scoped_or_404(request, CDMO, pk=pk)
+    context = {
+        "cdmo": cdmo,
+        "sites": list(scoped(request, Site).filter(cdmo=cdmo)),
+        "contacts": list(scoped(request, Contact).filter(cdmo=cdmo)),
+        "projects": list(selectors.project_list(sponsor=request.sponsor, cdmo=cdmo)),
+    }
+    return render(request, "engagements/cdmo_detail.html", context)
 
-    GET with HX-Request answers the timeline partial (filters, "load older"), as on a project.
+
+@sponsor_view()
+@vary_on_headers("HX-Request")
+def cdmo_timeline(request, pk):
+    """One timeline across all the CDMO's projects, each entry with its project: what a PM
+    reads before a call with the CDMO. Filters and "load older" as on a project's page; HTMX
+    requests get the timeline partial.
     """
     cdmo = get_scoped_or_404(request, CDMO, pk=pk)
     context = {
         "cdmo": cdmo,
-        **_timeline(request, _url(request, "cdmo_detail", cdmo.pk), cdmo=cdmo),
+        **_timeline(request, _url(request, "cdmo_timeline", cdmo.pk), cdmo=cdmo),
     }
     if is_partial(request):
         return _timeline_partial(request, context)
-    context["sites"] = list(scoped(request, Site).filter(cdmo=cdmo))
-    context["contacts"] = list(scoped(request, Contact).filter(cdmo=cdmo))
-    context["projects"] = list(selectors.project_list(sponsor=request.sponsor, cdmo=cdmo))
-    return render(request, "engagements/cdmo_detail.html", context)
+    return render(request, "engagements/cdmo_timeline.html", context)
 
 
 @sponsor_view(WRITE)

@@ -47,6 +47,8 @@ MATRIX = {
     ("cdmo_new", "POST"):                   (302,   302,     403,     403),
     ("cdmo_detail", "GET"):                 (200,   200,     200,     200),
     ("cdmo_detail", "POST"):                (200,   200,     200,     200),
+    ("cdmo_timeline", "GET"):               (200,   200,     200,     200),
+    ("cdmo_timeline", "POST"):              (200,   200,     200,     200),
     ("cdmo_edit", "GET"):                   (200,   200,     403,     403),
     ("cdmo_edit", "POST"):                  (302,   302,     403,     403),
     ("site_new", "GET"):                    (200,   200,     403,     403),

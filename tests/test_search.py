@@ -123,6 +123,15 @@ def test_it_shows_a_few_of_each_kind_and_links_to_all_of_them(manager_client, sp
     assert [g.kind for g in listed.context["groups"]] == ["communications"]
 
 
+def test_it_counts_the_rest_of_the_names_too(manager_client, sponsor):
+    for index in range(search.PREVIEW + 3):
+        CDMOFactory(sponsor=sponsor, name=f"Filtration Works {index}")
+    response = manager_client.get(url(sponsor, q="filtration"))
+    group = next(g for g in response.context["groups"] if g.kind == "cdmos")
+    assert len(group.rows) == search.PREVIEW and group.more == 3
+    assert "3 more CDMOs" in response.content.decode()
+
+
 def test_it_counts_the_rest_only_up_to_a_cap(manager_client, sponsor, project):
     Communication.objects.bulk_create(
         Communication(
@@ -156,8 +165,9 @@ def test_it_lists_one_kind_in_pages_newest_first(manager_client, sponsor, projec
 def test_its_query_count_does_not_grow_with_the_data(
     manager_client, sponsor, project, django_assert_max_num_queries
 ):
-    # session, user, membership; per kind its first rows, and for a kind with more of them
-    # the capped count (4 + 4 at most); the sponsor switcher, the unread-alerts count: 13.
+    # session, user, membership; per kind its first rows (CDMOs and projects with their
+    # count in the same query), a capped count for requests and communications with more than
+    # a preview of them; the sponsor switcher, the unread-alerts count: 11 at most.
     numbers = count()
 
     def add(rows):
@@ -171,14 +181,15 @@ def test_its_query_count_does_not_grow_with_the_data(
     with django_assert_max_num_queries(9):
         manager_client.get(url(sponsor, q="resin"))
     add(search.PREVIEW + 3)
-    with django_assert_max_num_queries(13) as many:
+    with django_assert_max_num_queries(11) as many:
         manager_client.get(url(sponsor, q="resin"))
     add(20)
     with django_assert_max_num_queries(len(many.captured_queries)):
         manager_client.get(url(sponsor, q="resin"))
     with django_assert_max_num_queries(len(many.captured_queries)):
         manager_client.get(url(sponsor, q="resin"), **HTMX)
-    with django_assert_max_num_queries(len(many.captured_queries) - 7):
+    # One kind, one page: session, user, membership, its rows, switcher, alerts.
+    with django_assert_max_num_queries(6):
         manager_client.get(url(sponsor, q="resin", kind="projects", page=2))
 
 
@@ -274,7 +285,7 @@ def test_the_top_bar_has_the_search_box(manager_client, sponsor):
         ("cdmos", "cdmo_name_trigram"),
         ("projects", "project_name_code_trigram"),
         ("requests", "request_title_search"),
-        ("communications", "comm_subject_summary_search"),
+        ("communications", "comm_search_document"),
     ],
 )
 def test_each_kind_matches_with_its_search_index(portfolio, kind, index):
@@ -287,8 +298,11 @@ def test_each_kind_matches_with_its_search_index(portfolio, kind, index):
         "requests": (Request, ["title"]),
         "communications": (Communication, ["subject", "summary"]),
     }[kind]
-    match = search._names if kind in ("cdmos", "projects") else search._words
-    queryset = match(model.objects.all(), "lonza resin", fields)
+    if kind in ("cdmos", "projects"):
+        also = ["code"] if kind == "projects" else []
+        queryset = search._names(model.objects.all(), "lonza resin", "name", also)
+    else:
+        queryset = search._words(model.objects.all(), "resin", fields, search._document(kind))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()

@@ -17,6 +17,7 @@ SPONSOR_URLS = {
     "cdmo_list": {},
     "cdmo_new": {},
     "cdmo_detail": {"pk": "cdmo"},
+    "cdmo_timeline": {"pk": "cdmo"},
     "cdmo_edit": {"pk": "cdmo"},
     "site_new": {"cdmo_pk": "cdmo"},
     "site_edit": {"pk": "site"},

@@ -13,6 +13,8 @@ from django.utils import timezone
 from accounts.timezones import validate_time_zone
 from audit.trail import AuditedQuerySet, AuditedRecords
 
+from .fields import SearchDocument, SearchDocumentField
+
 
 class Sponsor(models.Model):
     """The tenant: a biotech and everything it records about its CDMOs."""
@@ -403,6 +405,8 @@ class Request(SponsorOwned):
             models.Index(
                 fields=["id"], name="request_clocks_stale", condition=Q(clocks_stale=True)
             ),
+            # The search lists matches newest first (engagements/search.py).
+            models.Index(fields=["sponsor", "-opened_at", "-id"], name="request_recent"),
         ]
 
     def __str__(self):
@@ -467,11 +471,18 @@ class Communication(SponsorOwned):
     # Rendered into the log form: the same form submitted twice (a double click, a retry after
     # a timeout) logs one communication, not two.
     submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    # What the search box matches (engagements/search.py), computed by the database.
+    search_document = models.GeneratedField(
+        expression=SearchDocument("subject", "summary"),
+        output_field=SearchDocumentField(),
+        db_persist=True,
+    )
 
     sponsor_parent = "project"
     computed_fields = ("cdmo",)
     history = AuditedRecords(
-        m2m_fields=[participants, requests], excluded_fields=list(computed_fields)
+        m2m_fields=[participants, requests],
+        excluded_fields=[*computed_fields, "search_document"],
     )
 
     class Meta:
